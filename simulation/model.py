@@ -1,0 +1,1030 @@
+"""ClusterModel: a mono-town with a TASED regime and a (possible) industrial cluster.
+
+`step` reads as the schedule of docs/ODD.md section 3; each stage is a method below, and each
+decision calls a rule from `rules.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+
+from simulation import metrics, rules
+from simulation.agents import (ClusterManagementCompany, FederalAuthority, Firm,
+                               MunicipalAuthority, RegionalAuthority, Tie, University)
+from simulation.config import ClusterFounder, ModelConfig, ProcurementRule, validate
+from simulation.fiscal import Ledger
+
+SKILL_INTENSIVE = 0.4  # skill need from which a sector counts as knowledge-intensive
+
+
+class ClusterModel(mesa.Model):
+    """Build with a validated `ModelConfig`, or by preset names for interactive use.
+
+    >>> model = ClusterModel(town="sokol", scenario="top_down", seed=3)  # doctest: +SKIP
+    >>> model.run()                                                     # doctest: +SKIP
+    """
+
+    def __init__(self, cfg: ModelConfig | None = None, *, town: str = "sokol",
+                 scenario: str = "baseline", seed: int | None = None,
+                 overrides: dict[str, Any] | None = None) -> None:
+        if cfg is None:
+            from simulation.presets import load_config
+
+            extra = dict(overrides or {})
+            if seed is not None:
+                extra["seed"] = seed
+            cfg = load_config(town=town, scenario=scenario, overrides=extra)
+        else:
+            validate(cfg)
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        # Each stage of each step draws from its own stream, derived from the seed, so runs of
+        # different scenarios on one seed meet the same demand path and the same draws for the
+        # same firms as far as their histories allow (common random numbers).
+        self._stream_key = int(self.rng.integers(2**63))
+        self.draw = self.rng  # the set-up draws from the model's generator
+        self.time_step = 0
+        self.ledger = Ledger()
+        self.firms: list[Firm] = []
+        self.cmc: ClusterManagementCompany | None = None
+        self.cfe: Firm | None = None
+        self.introductions: dict[Firm, list[Firm]] = {}
+        self.records: list[dict[str, float]] = []
+        self.firm_records: list[dict[str, Any]] = []
+        self._reset_counters()
+        self._build_sectors()
+        self._build_town()
+        self._build_firms()
+        self._calibrate_markets()
+        self._build_ties()
+        self.universities = [University(self, u.name, u.knowledge, u.capacity,
+                                        u.graduates_per_step, u.spinoff_rate)
+                             for u in cfg.town.universities]
+        self.authorities = [FederalAuthority(self), RegionalAuthority(self),
+                            MunicipalAuthority(self)]
+        self.priority = np.zeros(self.n_sectors, dtype=bool)
+        self.collect()
+
+    # ================================================================== the schedule
+
+    STAGES = (
+        "update_environment",   # 1 demand moves, shocks apply
+        "authorities_act",      # 2 subsidies, infrastructure, residency, cluster initiative
+        "entry",                # 3 investors, spinoffs, outsourced units
+        "produce_and_trade",    # 4 demand split, procurement, accounts, taxes
+        "labour_market",        # 5 hiring, firing, wages
+        "networking",           # 6 partner search, joint projects, tie decay
+        "learning",             # 7 spillovers, innovation, imitation, sector moves
+        "cluster_membership",   # 8 join, leave, found, dissolve
+        "exit_firms",           # 9 bankrupt and footloose firms leave
+        "update_town",          # 10 migration, graduates, skills
+        "collect",              # 11 data collection
+    )
+
+    def step(self) -> None:
+        """One quarter: the stages of ODD section 3, in order."""
+        self.time_step += 1
+        self.ledger.new_step()
+        self._reset_counters()
+        for number, stage in enumerate(self.STAGES, start=1):
+            self.draw = self.stream(number)
+            getattr(self, stage)()
+
+    def stream(self, stage: int) -> np.random.Generator:
+        """The random stream of one stage in the current step (derived from the seed)."""
+        return np.random.default_rng([self._stream_key, stage, self.time_step])
+
+    def run(self, steps: int | None = None) -> None:
+        for _ in range(self.cfg.steps if steps is None else steps):
+            self.step()
+
+    # ================================================================== set-up
+
+    def _reset_counters(self) -> None:
+        self.entries = self.exits = self.innovations = self.adoptions = 0
+        self.cfe_layoffs = self.out_migrants = self.in_migrants = self.unfilled = 0
+        self.sector_moves = self.founding_events = 0
+
+    def _build_sectors(self) -> None:
+        town = self.cfg.town
+        secs = town.sectors
+        self.sector_names = [s.name for s in secs]
+        self.n_sectors = n = len(secs)
+        self.sector_kind = np.array([s.kind.value for s in secs])
+        self.national_share = np.array([s.national_share for s in secs])
+        self.skill_need = np.array([s.skill_need for s in secs])
+        self.eligible = np.array([s.tased_eligible for s in secs])
+        self.open_to_entry = np.array([s.open_to_entry for s in secs])
+        self.cfe_sector = self.sector_names.index(town.cfe_sector)
+        rel = np.full((n, n), town.relatedness_base)
+        same = self.sector_kind[:, None] == self.sector_kind[None, :]
+        rel[same] = town.relatedness_same_kind
+        for i, s in enumerate(secs):
+            for name in s.related:
+                j = self.sector_names.index(name)
+                rel[i, j] = rel[j, i] = town.relatedness_linked
+        np.fill_diagonal(rel, 1.0)
+        self.relatedness = rel
+        # knowledge: related sectors sit near the core sector's centre (cognitive proximity)
+        k = self.cfg.network.knowledge_dims
+        core = self.rng.uniform(0.35, 0.65, size=k)
+        directions = self.rng.normal(size=(n, k))
+        directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+        spread = 0.5 * (1.0 - rel[:, self.cfe_sector])
+        self.sector_centre = np.clip(core + spread[:, None] * directions, 0.0, 1.0)
+        self.demand_x = np.zeros(n)
+
+    def _build_town(self) -> None:
+        town = self.cfg.town
+        self.population = float(town.population)
+        self.labour_force = int(round(town.population * town.participation))
+        self.public_jobs = int(round(self.labour_force * town.public_jobs_share))
+        self.skilled = int(round(self.labour_force * town.skilled_share))
+        self.wage = town.wage
+        self.urban_quality = town.urban_quality
+        self.serviced_plots = float(town.serviced_plots)
+        self.plot_pipeline: list[tuple[int, float]] = []
+
+    def _new_knowledge(self, sector: int, parent: Firm | None = None,
+                       share: float = 0.0) -> np.ndarray:
+        own = self.sector_centre[sector] + self.draw.normal(0.0, 0.05, self.cfg.network.knowledge_dims)
+        if parent is not None:
+            own = share * parent.knowledge + (1.0 - share) * own
+        return np.clip(own, 0.0, 1.0)
+
+    def _rd_intensity(self, sector: int) -> float:
+        f = self.cfg.firms
+        mean = f.rd_intensity_ki if self.skill_need[sector] >= SKILL_INTENSIVE else f.rd_intensity_mean
+        return float(mean * self.draw.lognormal(0.0, 0.5))
+
+    def _build_firms(self) -> None:
+        cfg, town = self.cfg, self.cfg.town
+        firm_jobs = self.labour_force - self.public_jobs - int(round(self.labour_force * town.unemployment))
+        total_jobs = firm_jobs + self.public_jobs
+        cfe_jobs = int(round(town.cfe_employment_share * total_jobs))
+        other_jobs = firm_jobs - cfe_jobs
+        if other_jobs <= 0:
+            from simulation.config import ConfigError
+            raise ConfigError("town.cfe_employment_share: leaves no jobs for other firms; "
+                              "lower it or public_jobs_share")
+        counts = [s.initial_firms for s in town.sectors]
+        n_other = sum(counts)
+        sectors = np.repeat(np.arange(self.n_sectors), counts)
+        self.rng.shuffle(sectors)
+        sizes = town.firm_size_min * (1.0 + self.rng.pareto(town.firm_size_alpha, n_other))
+        sizes = np.maximum(1, np.round(sizes * other_jobs / sizes.sum())).astype(int)
+        sizes = np.minimum(sizes, max(1, cfe_jobs // 2))
+        sizes[np.argmax(sizes)] += other_jobs - sizes.sum() if n_other else 0
+        disp = cfg.firms.productivity_dispersion
+        self.initial_mean_productivity = np.array([s.productivity for s in town.sectors])
+        cfe_a = town.cfe_productivity * self.initial_mean_productivity[self.cfe_sector]
+        self.cfe = Firm(self, self.cfe_sector, cfe_jobs, cfe_a,
+                        self._new_knowledge(self.cfe_sector), cfg.cfe.rd_intensity,
+                        cfg.firms.initial_net_worth * cfe_a * cfe_jobs, "cfe", is_cfe=True)
+        self.cfe.capex = cfg.firms.capital_per_worker * cfe_jobs
+        self.firms.append(self.cfe)
+        for sector, size in zip(sectors, sizes):
+            sector = int(sector)
+            a = self.initial_mean_productivity[sector] * float(self.rng.lognormal(-disp**2 / 2, disp))
+            firm = Firm(self, sector, int(max(1, size)), a, self._new_knowledge(sector),
+                        self._rd_intensity(sector), cfg.firms.initial_net_worth * a * size,
+                        "incumbent", threshold=float(self.rng.uniform(0.3, 1.0)))
+            firm.capex = cfg.firms.capital_per_worker * firm.employees
+            self.firms.append(firm)
+        for f in self.firms:
+            f.alive = True
+        self.initial_cfe_jobs = cfe_jobs
+        self.outsourced_jobs = 0
+        self.cfe_extra_input = 0.0  # input share added by outsourcing (principle 5)
+
+    def _calibrate_markets(self) -> None:
+        """Input shares give an average firm the target margin; demand equals capacity plus room."""
+        cfg = self.cfg
+        emp = self.sector_employment()
+        mean_a = self.sector_mean_productivity(emp)
+        self.base_mean_productivity = mean_a.copy()
+        rd_mean = np.where(self.skill_need >= SKILL_INTENSIVE, cfg.firms.rd_intensity_ki,
+                           cfg.firms.rd_intensity_mean)
+        self.input_share = np.array([
+            rules.calibrated_input_share(mean_a[s], self.wage, cfg.taxes.contributions,
+                                         cfg.firms.target_margin, rd_mean[s])
+            for s in range(self.n_sectors)])
+        cap = self.sector_capacity()
+        room = np.array([s.market_room for s in cfg.town.sectors])
+        room_abs = np.array([s.market_room_abs for s in cfg.town.sectors])
+        # the CFE's local procurement is part of its suppliers' sales: take it out of their market
+        procurement = self._initial_procurement_by_sector()
+        self.demand_base = np.maximum(0.0, cap * (1.0 + room) - procurement) + self.money_arr(room_abs)
+        self.reference_capacity = np.maximum(cap, self.money_arr(room_abs))
+        self.local = self.sector_kind == "local_services"
+        wage_bill = self.wage * (emp.sum() + self.public_jobs)
+        self.local_propensity = np.where(self.local, self.demand_base / wage_bill, 0.0)
+        self.demand = self.demand_base.copy()
+
+    def _initial_procurement_by_sector(self) -> np.ndarray:
+        self._pick_initial_suppliers()
+        total = self.cfg.cfe.local_procurement_share * self.input_share[self.cfe_sector] \
+            * self.cfe.productivity * self.cfe.employees
+        sup = [f for f in self.cfe.ties]
+        cap = np.array([f.productivity * f.employees for f in sup])
+        out = np.zeros(self.n_sectors)
+        if len(sup):
+            np.add.at(out, [f.sector for f in sup], total * cap / cap.sum())
+        return out
+
+    def _pick_initial_suppliers(self) -> None:
+        pool = [f for f in self.firms[1:] if self.sector_kind[f.sector] in ("related", "supporting")]
+        n = min(self.cfg.town.cfe_suppliers, len(pool))
+        if n == 0:
+            return
+        w = np.array([f.employees for f in pool], dtype=float)
+        chosen = self.rng.choice(len(pool), size=n, replace=False, p=w / w.sum())
+        for i in sorted(chosen):
+            self.link(self.cfe, pool[i], supply=True)
+
+    def _build_ties(self) -> None:
+        """A few ties by relatedness: pick a firm, a sector by relatedness, a firm in it."""
+        firms = self.firms
+        n_pairs = int(self.cfg.network.initial_related_ties * len(firms) / 2)
+        by_sector: list[list[Firm]] = [[] for _ in range(self.n_sectors)]
+        for f in firms[1:]:
+            by_sector[f.sector].append(f)
+        counts = np.array([len(b) for b in by_sector], dtype=float)
+        for _ in range(n_pairs):
+            a = firms[1 + int(self.rng.integers(len(firms) - 1))] if len(firms) > 1 else None
+            if a is None:
+                return
+            w = self.relatedness[a.sector] * counts
+            s = int(self.rng.choice(self.n_sectors, p=w / w.sum()))
+            b = by_sector[s][int(self.rng.integers(len(by_sector[s])))]
+            if b is not a and b not in a.ties and a.has_room() and b.has_room():
+                self.link(a, b)
+
+    # ================================================================== helpers
+
+    def money(self, amount: float) -> float:
+        """Public budgets are set for the whole real town; the model spends `scale` of them."""
+        return amount * self.cfg.town.scale
+
+    def money_arr(self, amount: np.ndarray) -> np.ndarray:
+        return amount * self.cfg.town.scale
+
+    def tased_active(self) -> bool:
+        t = self.cfg.tased
+        end = t.start_step + t.duration_steps + t.extension_steps
+        return t.enabled and t.start_step <= self.time_step < end
+
+    def cluster_policy_active(self) -> bool:
+        c = self.cfg.cluster
+        return c.founder != ClusterFounder.nobody and c.start_step <= self.time_step
+
+    def support_active(self) -> bool:
+        c = self.cfg.cluster
+        return self.cluster_policy_active() and self.time_step < c.support_end_step
+
+    def _array(self, attr: str, dtype: type = float) -> np.ndarray:
+        return np.fromiter((getattr(f, attr) for f in self.firms), dtype, len(self.firms))
+
+    def sector_employment(self) -> np.ndarray:
+        return np.bincount(self._array("sector", int), weights=self._array("employees"),
+                           minlength=self.n_sectors)
+
+    def sector_capacity(self) -> np.ndarray:
+        cap = self._array("productivity") * self._array("employees")
+        return np.bincount(self._array("sector", int), weights=cap, minlength=self.n_sectors)
+
+    def sector_mean_productivity(self, emp: np.ndarray | None = None) -> np.ndarray:
+        """Employment-weighted mean productivity; the reference level where a sector is empty."""
+        emp = self.sector_employment() if emp is None else emp
+        cap = self.sector_capacity()
+        ref = self.reference_productivity()
+        return np.divide(cap, emp, out=ref.copy(), where=emp > 0)
+
+    def reference_productivity(self) -> np.ndarray:
+        """Configured sector productivity grown at the national rate (for empty sectors)."""
+        g = (1.0 + self.cfg.firms.national_productivity_growth) ** self.time_step
+        return np.array([s.productivity for s in self.cfg.town.sectors]) * g
+
+    def national_productivity(self) -> np.ndarray:
+        ratio = np.array([s.national_productivity for s in self.cfg.town.sectors])
+        return ratio * self.reference_productivity()
+
+    def firm_employment(self) -> int:
+        return int(sum(f.employees for f in self.firms))
+
+    def unemployed(self) -> int:
+        return self.labour_force - self.public_jobs - self.firm_employment()
+
+    def link(self, a: Firm, b: Firm, supply: bool = False) -> None:
+        """Create a tie; a tie with the CFE makes the other firm a supplier."""
+        if a.is_cfe or b.is_cfe:
+            supply = True
+        other = b if a.is_cfe else a
+        tie = Tie(self.time_step, supply, weight=other.productivity * other.employees)
+        a.ties[b] = tie
+        b.ties[a] = tie
+
+    def unlink(self, a: Firm, b: Firm) -> None:
+        a.ties.pop(b, None)
+        b.ties.pop(a, None)
+        a.past_partners.append(b)
+        b.past_partners.append(a)
+        del a.past_partners[:-8], b.past_partners[:-8]
+
+    # ================================================================== 1 environment
+
+    def update_environment(self) -> None:
+        secs = self.cfg.town.sectors
+        eps = self.draw.normal(size=self.n_sectors)
+        sh = self.cfg.shock
+        shocked = sh.step >= 0 and sh.step <= self.time_step < sh.step + sh.duration_steps
+        for s, sc in enumerate(secs):
+            self.demand_x[s] = rules.demand_shock(self.demand_x[s], sc.demand_persistence,
+                                                  sc.demand_volatility, eps[s])
+            shock = sh.size if shocked and s == self.cfe_sector else 0.0
+            self.demand[s] = rules.external_demand(self.demand_base[s], sc.demand_trend,
+                                                   self.time_step, self.demand_x[s], shock)
+
+    # ================================================================== 2 authorities
+
+    def authorities_act(self) -> None:
+        if not self.tased_active():
+            self._end_residencies()
+        for authority in self.authorities:
+            authority.act()
+        self.cluster_initiative()
+        self.pay_cluster_money()
+
+    def _end_residencies(self) -> None:
+        """Residency exists only while the regime runs; footloose residents reconsider."""
+        for f in self.firms:
+            if f.resident_since is not None:
+                self._footloose_check(f)
+                f.resident_since = None
+            f.applied_at = None
+
+    def _footloose_check(self, f: Firm) -> None:
+        """A footloose resident leaves when it would lose money at standard rates."""
+        if not f.footloose or f.footloose_checked:
+            return
+        f.footloose_checked = True
+        t = self.cfg.taxes
+        c = rules.contribution_rate(f.resident_age(), self.cfg.tased, t)
+        extra = self.wage * f.employees * (t.contributions - c)
+        if f.profit - extra < 0:
+            f.leaving = True
+
+    def invest_in_site(self) -> None:
+        """Monotown Fund co-finances serviced plots ahead of demand (ODD 4.8)."""
+        t = self.cfg.tased
+        while self.plot_pipeline and self.plot_pipeline[0][0] <= self.time_step:
+            self.serviced_plots += self.plot_pipeline.pop(0)[1]
+        used = sum(1 for f in self.firms if f.plot)
+        planned = self.serviced_plots - used + sum(p for _, p in self.plot_pipeline)
+        if planned >= t.plot_buffer:
+            return
+        amount = self.money(t.infrastructure_per_step)
+        self.ledger.spend("federal", "infrastructure", amount * t.fund_share)
+        self.ledger.spend("regional", "infrastructure", amount * (1.0 - t.fund_share))
+        self.plot_pipeline.append((self.time_step + t.construction_lag_steps,
+                                   amount / self.money(t.plot_cost)))
+
+    def free_plots(self) -> int:
+        return int(self.serviced_plots) - sum(1 for f in self.firms if f.plot)
+
+    def decide_residency(self) -> None:
+        """Municipal decision after the administrative delay, against the legal criteria."""
+        delay = self.cfg.tased.admin_delay_steps
+        for f in self.firms:
+            if f.applied_at is not None and f.applied_at + delay <= self.time_step:
+                f.applied_at = None
+                if self.tased_active() and rules.is_tased_eligible(
+                        f.capex, f.employees, bool(self.eligible[f.sector]), f.cfe_affiliated,
+                        f.cfe_revenue_share, self.cfg.tased):
+                    f.resident_since = self.time_step
+            age = f.resident_age()
+            if age is not None and age in (20, 40):
+                self._footloose_check(f)
+
+    def cluster_initiative(self) -> None:
+        """Authorities found the CMC at the start step (and again while support lasts)."""
+        c = self.cfg.cluster
+        if c.founder == ClusterFounder.authorities and self.cmc is None and self.support_active():
+            self.cmc = ClusterManagementCompany(self, c.founder, c.management_quality)
+            self.founding_events += 1
+
+    def pay_cluster_money(self) -> None:
+        """CMC grant or fee match, then membership and joint-project subsidies, pro rata."""
+        if self.cmc is None:
+            return
+        c = self.cfg.cluster
+        fed = c.federal_subsidy_share
+        due = self.cmc.public_funding_due(self.cmc.fees)
+        if due > 0:
+            self.ledger.spend("federal", "cmc_funding", due * fed)
+            self.ledger.spend("regional", "cmc_funding", due * (1.0 - fed))
+            self.cmc.budget += due
+            self.cmc.public_income += due
+        if not self.support_active() or c.subsidy_budget <= 0:
+            return
+        budget = self.money(c.subsidy_budget)
+        eligible = sorted((f for f in self.cmc.members if self.priority[f.sector]),
+                          key=lambda f: f.unique_id)
+        if not eligible:
+            return
+        claim = c.membership_subsidy_rate * c.member_fee
+        rate = min(1.0, budget / (claim * len(eligible))) if claim > 0 else 0.0
+        paid_fee = 0.0
+        for f in eligible:
+            f.receive_subsidy(claim * rate)
+            paid_fee += claim * rate
+        self.ledger.spend("federal", "membership_subsidy", paid_fee * fed)
+        self.ledger.spend("regional", "membership_subsidy", paid_fee * (1.0 - fed))
+        left = budget - paid_fee
+        claims = [(f, c.joint_project_rate * f.rd_spend) for f in eligible
+                  if any(p.member for p in f.ties)]
+        total = sum(x for _, x in claims)
+        if total <= 0 or left <= 0:
+            return
+        rate = min(1.0, left / total)
+        paid = 0.0
+        for f, claim in claims:
+            f.receive_subsidy(claim * rate)
+            paid += claim * rate
+        self.ledger.spend("federal", "joint_project_subsidy", paid * fed)
+        self.ledger.spend("regional", "joint_project_subsidy", paid * (1.0 - fed))
+
+    # ================================================================== 3 entry
+
+    def entry(self) -> None:
+        e = self.cfg.entry
+        levels = {
+            "tased": float(self.tased_active()),
+            "land": float(self.free_plots() > 0),
+            "urban": self.urban_quality - self.cfg.town.urban_quality,
+            "cluster": float(self.cmc is not None),
+            "suppliers": math.log1p(sum(1 for f in self.firms if self.sector_kind[f.sector]
+                                        in ("supporting", "related")) / 50.0),
+        }
+        effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
+                   "cluster": e.attract_cluster, "suppliers": e.attract_suppliers}
+        rate = rules.arrival_rate(self.money(e.investor_rate), effects, levels)
+        self._market = self._market_view()
+        for _ in range(int(self.draw.poisson(rate))):
+            self._consider_investor()
+        employed = self.firm_employment() + self.public_jobs
+        n_spin = self.draw.poisson(e.spinoff_rate * employed / 10_000
+                                  + e.layoff_spinoff_rate * self.last_cfe_layoffs)
+        for _ in range(int(n_spin)):
+            self._consider_spinoff()
+        for u in self.universities:
+            for _ in range(int(self.draw.poisson(u.spinoff_rate))):
+                self._consider_spinoff(university=u)
+        self._outsource()
+
+    @property
+    def last_cfe_layoffs(self) -> int:
+        return getattr(self, "_last_cfe_layoffs", 0)
+
+    def _market_view(self) -> dict[str, np.ndarray]:
+        emp = self.sector_employment()
+        return {"cap": self.sector_capacity(), "mean_a": self.sector_mean_productivity(emp),
+                "emp": emp}
+
+    def _choose_sector(self, origin: int | None, allowed: np.ndarray, widen: bool) -> int:
+        """Relatedness-driven choice (Neffke et al. 2011): density to the town and the origin."""
+        e = self.cfg.entry
+        density = rules.relatedness_density(self.relatedness, self._market["emp"])
+        if origin is not None:
+            density = 0.5 * density + 0.5 * self.relatedness[origin]
+        if widen:
+            density = density + e.widen * (self.skill_need >= SKILL_INTENSIVE)
+        p = rules.sector_choice_probs(density, e.relatedness_weight, allowed)
+        return int(self.draw.choice(self.n_sectors, p=p))
+
+    def expected_profits(self, sector: int, jobs: int, productivity: float, capex: float,
+                         resident: bool) -> np.ndarray:
+        """Quarterly after-tax profits over the entry horizon (ODD 4.6)."""
+        cfg = self.cfg
+        e, t = cfg.entry, cfg.tased
+        cap_new = productivity * jobs
+        m = self._market
+        cap_after = m["cap"].copy()
+        cap_after[sector] += cap_new
+        demand = self.sector_demands(cap_after, m["mean_a"], m["emp"].sum())[sector]
+        util = min(1.0, demand / cap_after[sector])
+        sales = util * cap_new
+        remaining = cfg.tased.start_step + t.duration_steps + t.extension_steps - self.time_step
+        out = np.empty(e.horizon_steps)
+        for q in range(e.horizon_steps):
+            age = q if resident and q < remaining else None
+            c = rules.contribution_rate(age, t, cfg.taxes)
+            pf, pr = rules.profit_tax_rates(age, t, cfg.taxes)
+            prop = rules.property_rate(age, t, cfg.taxes) * capex
+            other = cfg.firms.overhead + prop + self._rd_intensity_mean(sector) * sales
+            _, _, after = rules.firm_accounts(sales, jobs, self.wage, self.input_share[sector],
+                                              c, 0.0, other, pf + pr)
+            out[q] = after
+        return out
+
+    def _rd_intensity_mean(self, sector: int) -> float:
+        f = self.cfg.firms
+        return f.rd_intensity_ki if self.skill_need[sector] >= SKILL_INTENSIVE else f.rd_intensity_mean
+
+    def _consider_investor(self) -> None:
+        """An external investor compares NPV (with TASED benefits) to capex times the hurdle."""
+        cfg, e = self.cfg, self.cfg.entry
+        allowed = ~self.local & self.open_to_entry
+        sector = self._choose_sector(None, allowed, widen=self.cmc is not None)
+        xm = e.investor_jobs_mean * (e.investor_jobs_alpha - 1.0) / e.investor_jobs_alpha
+        jobs = max(1, int(round(xm * (1.0 + self.draw.pareto(e.investor_jobs_alpha)))))
+        disp = cfg.firms.productivity_dispersion
+        a = self._market["mean_a"][sector] * float(self.draw.lognormal(0.0, disp))
+        plot = self.free_plots() > 0
+        capex = e.capex_per_job * jobs + (0.0 if plot else e.land_premium)
+        resident = self.tased_active() and rules.is_tased_eligible(
+            capex, jobs, bool(self.eligible[sector]), False, 0.0, cfg.tased)
+        npv = rules.entry_npv(self.expected_profits(sector, jobs, a, capex, resident),
+                              e.discount_rate)
+        if npv < e.hurdle * capex or self.unemployed() <= 0:
+            return
+        footloose = bool(self.draw.random() < e.footloose_share)
+        firm = self._enter(sector, jobs, a, self._new_knowledge(sector), "investor",
+                           capex=capex, footloose=footloose)
+        firm.plot = plot
+        if resident:
+            firm.applied_at = self.time_step
+
+    def _consider_spinoff(self, university: University | None = None) -> None:
+        """A spinoff of an incumbent (more after CFE layoffs) or of a university."""
+        cfg, e = self.cfg, self.cfg.entry
+        parent = None
+        if university is None:
+            emp = self._array("employees")
+            parent = self.firms[int(self.draw.choice(len(self.firms), p=emp / emp.sum()))]
+            sector = self._choose_sector(parent.sector, self.open_to_entry,
+                                         widen=parent.university is not None or parent.member)
+        else:
+            allowed = (self.skill_need >= SKILL_INTENSIVE) & self.open_to_entry
+            if not allowed.any():
+                return
+            sector = self._choose_sector(None, allowed, widen=True)
+        jobs = e.spinoff_jobs
+        disp = cfg.firms.productivity_dispersion
+        a = self._market["mean_a"][sector] * float(self.draw.lognormal(0.0, disp))
+        capex = e.capex_per_job * jobs * 0.3
+        npv = rules.entry_npv(self.expected_profits(sector, jobs, a, capex, False),
+                              e.discount_rate)
+        if npv < capex or self.unemployed() <= 0:
+            return
+        if parent is not None:
+            know = self._new_knowledge(sector, parent, e.spinoff_knowledge_share)
+        else:
+            know = self._new_knowledge(sector)
+            know = np.clip(know + 0.2 * (university.knowledge - 0.5), 0.0, 1.0)
+        firm = self._enter(sector, jobs, a, know, "spinoff" if parent else "university_spinoff",
+                           capex=capex, parent=parent)
+        if parent is not None and parent.has_room() and firm.has_room():
+            self.link(parent, firm)
+        if university is not None and university.has_room():
+            firm.university = university
+            university.partners.add(firm)
+
+    def _enter(self, sector: int, jobs: int, productivity: float, knowledge: np.ndarray,
+               origin: str, *, capex: float, parent: Firm | None = None,
+               footloose: bool = False, cfe_affiliated: bool = False) -> Firm:
+        """Create an entrant; it hires what the unemployed pool allows (callers check > 0)."""
+        hired = min(jobs, self.unemployed())
+        firm = Firm(self, sector, hired, productivity, knowledge, self._rd_intensity(sector),
+                    self.cfg.firms.initial_net_worth * productivity * max(1, jobs) + 0.0,
+                    origin, parent=parent, footloose=footloose, capex=capex,
+                    cfe_affiliated=cfe_affiliated, threshold=float(self.draw.uniform(0.3, 1.0)))
+        firm.alive = True
+        firm.planned_jobs = jobs
+        self.firms.append(firm)
+        self.entries += 1
+        return firm
+
+    def _outsource(self) -> None:
+        """Principle 5: the CFE spins off non-core units as independent linked suppliers."""
+        c = self.cfg.cfe
+        cfe = self.cfe
+        limit = c.outsourcing_max_share * self.initial_cfe_jobs
+        if c.outsourcing_rate <= 0 or self.outsourced_jobs >= limit:
+            return
+        expected = c.outsourcing_rate / 4.0 * self.initial_cfe_jobs / c.outsourced_unit_size
+        for _ in range(int(self.draw.poisson(expected))):
+            size = min(c.outsourced_unit_size, int(limit - self.outsourced_jobs), cfe.employees - 1)
+            if size <= 0:
+                return
+            allowed = np.isin(self.sector_kind, ["related", "supporting"]) & self.open_to_entry
+            if not allowed.any():
+                return
+            sector = self._choose_sector(self.cfe_sector, allowed, widen=False)
+            a = self._market["mean_a"][sector]
+            value = a * size
+            cfe.productivity *= cfe.employees / (cfe.employees - size)
+            cfe.employees -= size
+            self.cfe_extra_input += value / max(cfe.sales, 1e-9) if cfe.sales > 0 else 0.0
+            self.outsourced_jobs += size
+            firm = Firm(self, sector, size, a, self._new_knowledge(sector, cfe, 0.5),
+                        self._rd_intensity(sector), self.cfg.firms.initial_net_worth * value,
+                        "outsourced", parent=cfe, capex=self.cfg.firms.capital_per_worker * size,
+                        threshold=float(self.draw.uniform(0.3, 1.0)))
+            firm.alive = True
+            firm.planned_jobs = size
+            self.firms.append(firm)
+            self.entries += 1
+            self.link(cfe, firm, supply=True)
+
+    # ================================================================== 4 production
+
+    def sector_demands(self, capacity: np.ndarray, mean_a: np.ndarray,
+                       firm_jobs: float) -> np.ndarray:
+        """Demand for each sector's output in the town (ODD 4.1).
+
+        Tradables: D_ext(t) * capture * (capacity / reference capacity)^kappa; local services:
+        a propensity times the town's wage bill.
+        """
+        f = self.cfg.firms
+        nat_growth = (1.0 + f.national_productivity_growth) ** self.time_step
+        capture = np.array([rules.capture_factor(mean_a[s] / self.base_mean_productivity[s],
+                                                 nat_growth, f.capture_elasticity)
+                            for s in range(self.n_sectors)])
+        access = rules.market_access(capacity, self.reference_capacity, f.market_access)
+        wage_bill = self.wage * (firm_jobs + self.public_jobs)
+        return np.where(self.local, self.local_propensity * wage_bill,
+                        self.demand * capture * access)
+
+    def produce_and_trade(self) -> None:
+        cfg = self.cfg
+        firms = self.firms
+        n = len(firms)
+        sec = self._array("sector", int)
+        a = self._array("productivity")
+        emp = self._array("employees")
+        cap = a * emp
+        emp_s = np.bincount(sec, weights=emp, minlength=self.n_sectors)
+        mean_a = np.divide(np.bincount(sec, weights=cap, minlength=self.n_sectors), emp_s,
+                           out=self.reference_productivity(), where=emp_s > 0)
+        cap_s = np.bincount(sec, weights=cap, minlength=self.n_sectors)
+        demand = self.sector_demands(cap_s, mean_a, emp.sum())
+        self.sector_demand = demand
+        weights = rules.demand_shares(cap, a, mean_a[sec], cfg.firms.competition)
+        limit = cap * (1.0 + cfg.firms.sales_capacity_slack)
+        sales = np.minimum(rules.split_by_weight(demand, weights, sec, self.n_sectors), limit)
+        # the CFE buys locally only from suppliers tied to it
+        cfe_sales = np.zeros(n)
+        index = {f: i for i, f in enumerate(firms)}
+        cfe_i = index[self.cfe]
+        input_share = self.input_share[sec].copy()
+        input_share[cfe_i] = min(0.95, input_share[cfe_i] + self.cfe_extra_input)
+        suppliers = [(index[f], tie) for f, tie in self.cfe.ties.items()]
+        if suppliers:
+            procurement = cfg.cfe.local_procurement_share * self.input_share[self.cfe_sector] \
+                * sales[cfe_i] + self.cfe_extra_input * sales[cfe_i]
+            idx = np.array([i for i, _ in suppliers])
+            designated = self.cmc is not None and \
+                cfg.cluster.procurement_rule == ProcurementRule.designated
+            w = np.array([t.weight for _, t in suppliers]) if designated else weights[idx]
+            share = w / w.sum() if w.sum() > 0 else np.full(len(idx), 1.0 / len(idx))
+            room = np.maximum(0.0, limit[idx] - sales[idx])
+            got = np.minimum(procurement * share, room)
+            cfe_sales[idx] = got
+            sales[idx] += got
+        # accounts (ODD 4.1, 4.8)
+        t, tx = cfg.tased, cfg.taxes
+        ages = [f.resident_age() for f in firms]
+        contrib = np.array([rules.contribution_rate(x, t, tx) for x in ages])
+        ptax = np.array([rules.profit_tax_rates(x, t, tx) for x in ages])
+        prop_rate = np.array([rules.property_rate(x, t, tx) for x in ages])
+        capital = self._array("capex")
+        n_ties = np.fromiter((len(f.ties) for f in firms), float, n)
+        rd = self._array("rd_intensity") * sales
+        member = self._array("member", bool)
+        fee = np.where(member, cfg.cluster.member_fee, 0.0)
+        land = self._array("plot", bool) * tx.land_per_plot
+        resident = np.array([x is not None for x in ages])
+        land_paid = np.where(resident & (prop_rate == 0), 0.0, land)
+        wages = self.wage * emp
+        other = cfg.firms.overhead + n_ties * cfg.network.tie_cost + rd + fee \
+            + prop_rate * capital + land_paid
+        profit = sales * (1.0 - input_share) - wages * (1.0 + contrib) - other
+        pos = np.maximum(profit, 0.0)
+        tax_f, tax_r = ptax[:, 0] * pos, ptax[:, 1] * pos
+        after = profit - tax_f - tax_r
+        for i, f in enumerate(firms):
+            f.sales = float(sales[i])
+            f.cfe_sales = float(cfe_sales[i])
+            f.profit = float(profit[i])
+            f.after_tax = float(after[i])
+            f.rd_spend = float(rd[i])
+            f.net_worth += f.after_tax
+            f.cum_profit += f.after_tax
+            f.loss_streak = f.loss_streak + 1 if f.after_tax < 0 else 0
+        if self.cmc is not None:
+            self.cmc.fees = float(fee.sum())
+            self.cmc.budget += self.cmc.fees
+        self._book_taxes(wages, contrib, pos, ptax, prop_rate, capital, land, land_paid, resident)
+
+    def _book_taxes(self, wages, contrib, pos, ptax, prop_rate, capital, land, land_paid,
+                    resident) -> None:
+        tx = self.cfg.taxes
+        L = self.ledger
+        L.collect("federal", "profit", float((ptax[:, 0] * pos).sum()))
+        L.collect("regional", "profit", float((ptax[:, 1] * pos).sum()))
+        L.collect("federal", "contributions", float((wages * contrib).sum()))
+        L.collect("regional", "property", float((prop_rate * capital).sum()))
+        L.collect("municipal", "land", float(land_paid.sum()))
+        income = tx.income * (wages.sum() + self.wage * self.public_jobs)
+        L.collect("regional", "income", income * (1.0 - tx.income_municipal_share))
+        L.collect("municipal", "income", income * tx.income_municipal_share)
+        r = resident
+        L.forgo("federal", "profit", float(((tx.profit_federal - ptax[r, 0]) * pos[r]).sum()))
+        L.forgo("regional", "profit", float(((tx.profit_regional - ptax[r, 1]) * pos[r]).sum()))
+        L.forgo("federal", "contributions",
+                float(((tx.contributions - contrib[r]) * wages[r]).sum()))
+        L.forgo("regional", "property",
+                float(((tx.property / 4.0 - prop_rate[r]) * capital[r]).sum()))
+        L.forgo("municipal", "land", float((land[r] - land_paid[r]).sum()))
+
+    # ================================================================== 5 labour
+
+    def labour_market(self) -> None:
+        cfg = self.cfg
+        firms = self.firms
+        emp = self._array("employees", int)
+        target = self._array("sales") / self._array("productivity")
+        planned = np.fromiter((getattr(f, "planned_jobs", 0) for f in firms), float, len(firms))
+        target = np.maximum(target, np.where(self._array("born", int) >= self.time_step - 4,
+                                             planned, 0.0))
+        desired = np.round(emp + cfg.firms.labour_adjustment * (target - emp)).astype(int)
+        desired = np.maximum(desired, 0)
+        fired = np.maximum(emp - desired, 0)
+        emp = emp - fired
+        cfe_i = 0  # the CFE is created first and never exits
+        self.cfe_layoffs = int(fired[cfe_i])
+        self._last_cfe_layoffs = self.cfe_layoffs
+        requests = np.maximum(desired - emp, 0)
+        pool = self.labour_force - self.public_jobs - int(emp.sum())
+        need = self.skill_need[self._array("sector", int)]
+        skilled_pool = max(0.0, min(pool, self.skilled - float((emp * need).sum())))
+        total_req = requests.sum()
+        f_all = min(1.0, pool / total_req) if total_req > 0 else 1.0
+        skilled_req = float((requests * need).sum())
+        f_sk = min(1.0, skilled_pool / skilled_req) if skilled_req > 0 else 1.0
+        hires = np.floor(requests * np.minimum(f_all, 1.0 - need * (1.0 - f_sk))).astype(int)
+        self.unfilled = int(total_req - hires.sum())
+        emp = emp + hires
+        for i, f in enumerate(firms):
+            f.employees = int(emp[i])
+        u = self.unemployed() / self.labour_force
+        self.wage = rules.wage_update(self.wage, u, cfg.labour.natural_unemployment,
+                                      cfg.labour.wage_flexibility, cfg.labour.wage_max_change)
+
+    # ================================================================== 6 networking
+
+    def networking(self) -> None:
+        cfg = self.cfg.network
+        self.introductions = self.cmc.broker() if self.cmc is not None else {}
+        for f in self.firms:
+            f.inflow = 0.0
+        order = self.draw.permutation(len(self.firms))
+        draws = self.draw.random(len(self.firms))
+        for k, i in enumerate(order):
+            f = self.firms[i]
+            p = cfg.search_prob_unsatisfied if f.loss_streak > 0 else cfg.search_prob
+            if draws[k] < p:
+                partner = f.search_partners()
+                if partner is not None:
+                    self.link(f, partner)
+        # joint projects on every tie: success builds credit and knowledge, failure erodes it
+        pairs = [(f, g, tie) for f in self.firms for g, tie in f.ties.items()
+                 if f.unique_id < g.unique_id]
+        u = self.draw.random(len(pairs))
+        for (f, g, tie), x in zip(pairs, u):
+            if x < rules.tie_success_prob(tie.credit, 0, cfg.success_base):
+                tie.credit += 1.0
+                d = rules.cognitive_distance(f.knowledge, g.knowledge)
+                gain = rules.knowledge_gain(d, cfg.optimal_distance)
+                f.inflow += gain
+                g.inflow += gain
+                diff = g.knowledge - f.knowledge
+                f.knowledge = f.knowledge + cfg.learning_rate * diff
+                g.knowledge = g.knowledge - cfg.learning_rate * diff
+            elif not tie.supply:
+                tie.credit *= 1.0 - cfg.credit_decay
+                if tie.credit < cfg.credit_min:
+                    self.unlink(f, g)
+
+    # ================================================================== 7 learning
+
+    def learning(self) -> None:
+        cfg = self.cfg
+        inn = cfg.innovation
+        firms = self.firms
+        n = len(firms)
+        counts = np.bincount(self._array("sector", int), minlength=self.n_sectors)
+        related = self.relatedness @ counts
+        members = np.zeros(self.n_sectors)
+        if self.cmc is not None:
+            np.add.at(members, [f.sector for f in self.cmc.members], 1.0)
+        related_members = self.relatedness @ members
+        u_inn, u_imi, u_uni, u_rad = self.draw.random((4, n))
+        draws = self.draw.normal(inn.step_mean, inn.step_sd, n)
+        for i, f in enumerate(firms):
+            f.inflow += inn.local_spillover * math.log1p(related[f.sector] - 1)
+            if f.university is not None:
+                f.inflow += inn.university_effect * f.university.knowledge
+            if f.member:
+                f.inflow += rules.bounded_spillover(related_members[f.sector] - 1,
+                                                    cfg.cluster.agglomeration,
+                                                    cfg.cluster.congestion)
+            ac = f.absorptive()
+            f.last_inflow = f.inflow
+            prob = rules.innovation_prob(f.rd_intensity, f.inflow, ac, inn.base_hazard,
+                                         inn.rd_effect, inn.inflow_effect)
+            if f.innovate(prob, u_inn[i], draws[i]):
+                self.innovations += 1
+            if u_imi[i] < inn.imitation_prob * ac and f.imitate():
+                self.adoptions += 1
+            if f.university is None and self.universities and \
+                    self.skill_need[f.sector] >= SKILL_INTENSIVE and u_uni[i] < inn.university_link_prob:
+                uni = self.universities[int(u_uni[i] * 1e6) % len(self.universities)]
+                if uni.has_room():
+                    f.university = uni
+                    uni.partners.add(f)
+            if not f.is_cfe and f.loss_streak >= inn.loss_steps_for_radical and \
+                    u_rad[i] < inn.radical_prob:
+                self._move_sector(f)
+
+    def _move_sector(self, f: Firm) -> None:
+        """Radical search: move into a related sector (relatedness-driven diversification)."""
+        self._market = self._market_view()
+        old = f.sector
+        new = self._choose_sector(old, (np.arange(self.n_sectors) != old) & self.open_to_entry,
+                                  widen=f.university is not None or f.member)
+        rel_prod = f.productivity / self._market["mean_a"][old]
+        f.sector = new
+        f.productivity = rel_prod * self._market["mean_a"][new]
+        f.knowledge = 0.5 * f.knowledge + 0.5 * self.sector_centre[new]
+        f.loss_streak = 0
+        self.sector_moves += 1
+
+    # ================================================================== 8 membership
+
+    def membership_benefit(self, f: Firm, related_members: np.ndarray, quality: float,
+                           intensity: float, subsidy: float) -> float:
+        """Expected net gain of membership for f (ODD 4.5)."""
+        c, inn = self.cfg.cluster, self.cfg.innovation
+        base_inflow = getattr(f, "last_inflow", 0.0)
+        own = 1.0 if f.member else 0.0
+        agglo = rules.bounded_spillover(related_members[f.sector] - own, c.agglomeration,
+                                        c.congestion)
+        boost = c.service_absorptive * quality * intensity
+        ac0 = rules.absorptive_capacity(f.rd_intensity, self.cfg.firms.rd_intensity_ki,
+                                        inn.absorptive_base, 0.0)
+        ac1 = min(1.0, ac0 + boost)
+        base_in = base_inflow - (agglo if f.member else 0.0)
+        h1 = rules.innovation_prob(f.rd_intensity, base_in + agglo, ac1, inn.base_hazard,
+                                   inn.rd_effect, inn.inflow_effect)
+        h0 = rules.innovation_prob(f.rd_intensity, base_in, ac0, inn.base_hazard,
+                                   inn.rd_effect, inn.inflow_effect)
+        value = rules.expected_gain_of_draw(inn.step_mean, inn.step_sd)
+        labour_cost = self.wage * f.employees * (1.0 + self.cfg.taxes.contributions)
+        return rules.membership_benefit(h1 - h0, labour_cost, value, c.value_horizon_steps,
+                                        subsidy, c.member_fee + c.participation_cost)
+
+    def _expected_subsidy(self, f: Firm) -> float:
+        c = self.cfg.cluster
+        if not self.support_active() or c.subsidy_budget <= 0 or not self.priority[f.sector]:
+            return 0.0
+        return c.membership_subsidy_rate * c.member_fee
+
+    def _related_members(self, members: list[Firm]) -> np.ndarray:
+        counts = np.zeros(self.n_sectors)
+        if members:
+            np.add.at(counts, [f.sector for f in members], 1.0)
+        return self.relatedness @ counts
+
+    def cluster_membership(self) -> None:
+        c = self.cfg.cluster
+        if self.cmc is None:
+            if c.founder in (ClusterFounder.firms, ClusterFounder.joint) and \
+                    self.cluster_policy_active():
+                self._business_founding()
+            return
+        cmc = self.cmc
+        if not cmc.operate():
+            self._dissolve()
+            return
+        rel = self._related_members(sorted(cmc.members, key=lambda f: f.unique_id))
+        joiners, leavers = [], []
+        for f in self.firms:
+            if self.local[f.sector]:
+                continue  # an industrial cluster: households' services do not take part
+            b = self.membership_benefit(f, rel, cmc.quality, cmc.service_intensity,
+                                        self._expected_subsidy(f))
+            if f.member:
+                f.bad_membership_steps = f.bad_membership_steps + 1 if b < 0 else 0
+                if f.bad_membership_steps >= c.leave_after:
+                    leavers.append(f)
+            else:
+                partners = len(f.ties)
+                member_partners = sum(1 for p in f.ties if p.member)
+                if b > 0 or rules.joins_by_contagion(member_partners, partners, f.threshold):
+                    joiners.append(f)
+        for f in leavers:
+            cmc.release(f)
+        for f in joiners:
+            cmc.admit(f)
+
+    def _business_founding(self) -> None:
+        """Firms found a CMC when at least min_founders expect a net gain (two-round count)."""
+        c = self.cfg.cluster
+        firms = self.firms
+        willing: list[Firm] = []
+        for _ in range(2):
+            rel = self._related_members(willing)
+            willing = [f for f in firms if not self.local[f.sector]
+                       and self.membership_benefit(f, rel, c.management_quality, 1.0,
+                                                  self._expected_subsidy(f)) > 0]
+        if len(willing) >= c.min_founders:
+            self.cmc = ClusterManagementCompany(self, c.founder, c.management_quality)
+            self.founding_events += 1
+            for f in willing:
+                self.cmc.admit(f)
+            self.priority = self.authorities[1].choose_priorities()
+
+    def _dissolve(self) -> None:
+        for f in list(self.cmc.members):
+            self.cmc.release(f)
+        self.cmc.remove()
+        self.cmc = None
+
+    # ================================================================== 9 exit
+
+    def exit_firms(self) -> None:
+        keep = []
+        for f in self.firms:
+            gone = not f.is_cfe and (f.net_worth < 0 or f.employees == 0
+                                     or getattr(f, "leaving", False))
+            if gone:
+                self._remove_firm(f)
+            else:
+                keep.append(f)
+        self.firms = keep
+
+    def _remove_firm(self, f: Firm) -> None:
+        for other in list(f.ties):
+            self.unlink(f, other)
+        if f.member and self.cmc is not None:
+            self.cmc.release(f)
+        if f.university is not None:
+            f.university.partners.discard(f)
+        f.alive = False
+        f.employees = 0  # workers return to the unemployed pool
+        self.exits += 1
+        f.remove()
+
+    # ================================================================== 10 town
+
+    def update_town(self) -> None:
+        lab = self.cfg.labour
+        pool = self.unemployed()
+        u = pool / self.labour_force
+        rate = rules.out_migration_rate(u, lab.natural_unemployment, self.urban_quality,
+                                        lab.migration_base, lab.migration_unemployment,
+                                        lab.migration_urban)
+        movers = min(pool, int(round(rate * self.labour_force)))
+        skilled_free = max(0, self.skilled - int(self._skilled_employed()))
+        skilled_movers = min(skilled_free, int(round(movers * skilled_free / pool))) if pool else 0
+        retire = min(pool - movers + int(lab.entrants_rate * self.labour_force),
+                     int(round(lab.retirement_rate * self.labour_force)))
+        school = int(round(lab.entrants_rate * self.labour_force))
+        grads = 0
+        for uni in self.universities:
+            grads += int(round(uni.graduates_per_step * lab.graduate_retention
+                               * (0.5 + 0.5 * self.urban_quality)))
+        inflow = int(round(lab.inflow_tightness * self.unfilled))
+        self.out_migrants, self.in_migrants = movers, inflow
+        self.labour_force += school + grads + inflow - movers - retire
+        self.skilled += grads - skilled_movers - int(round(retire * self.skilled / max(1, self.labour_force)))
+        self.skilled = max(0, min(self.skilled, self.labour_force))
+        participation = self.cfg.town.participation
+        self.population += (inflow + grads - movers) / participation
+
+    def _skilled_employed(self) -> float:
+        return float(sum(f.employees * self.skill_need[f.sector] for f in self.firms))
+
+    # ================================================================== 11 data
+
+    def collect(self) -> None:
+        self.records.append(metrics.collect(self))
+        steps = set(self.cfg.output.firm_steps) | {self.cfg.steps}
+        if self.time_step in steps:
+            self.firm_records.extend(metrics.firm_rows(self))
