@@ -36,7 +36,7 @@ class Firm(mesa.Agent):
     model: ClusterModel
 
     def __init__(self, model: ClusterModel, sector: int, employees: int, productivity: float,
-                 knowledge: np.ndarray, rd_intensity: float, net_worth: float, origin: str,
+                 knowledge: tuple[float, ...], rd_intensity: float, net_worth: float, origin: str,
                  *, is_cfe: bool = False, cfe_affiliated: bool = False,
                  parent: Firm | None = None, footloose: bool = False, capex: float = 0.0,
                  threshold: float = 1.0) -> None:
@@ -80,6 +80,7 @@ class Firm(mesa.Agent):
         self.last_innovation = -10**9
         self.last_adoption = -10**9
         self.university: University | None = None
+        self.ac = 0.0  # absorptive capacity, set each step before networking
 
     # ------------------------------------------------------------------ state helpers
 
@@ -95,17 +96,9 @@ class Firm(mesa.Agent):
     def receive_subsidy(self, amount: float) -> None:
         self.net_worth += amount
         self.cum_subsidy += amount
+        self.model.subsidies_received += amount
 
     # ------------------------------------------------------------------ 4.2 networking
-
-    def absorptive(self) -> float:
-        m = self.model
-        cfg = m.cfg.innovation
-        boost = 0.0
-        if self.member and m.cmc is not None:
-            boost = m.cfg.cluster.service_absorptive * m.cmc.quality * m.cmc.service_intensity
-        return rules.absorptive_capacity(self.rd_intensity, m.cfg.firms.rd_intensity_ki,
-                                         cfg.absorptive_base, boost)
 
     def candidates(self) -> list[Firm]:
         """Capped candidate list: past partners, CFE/suppliers, CMC introductions, random."""
@@ -122,7 +115,7 @@ class Firm(mesa.Agent):
 
         for f in self.past_partners[-cap:]:
             add(f)
-        if m.cfe is not None and m.sector_kind[self.sector] in ("related", "supporting"):
+        if m.supplier_sector[self.sector]:
             add(m.cfe)
         for f in m.introductions.get(self, ()):
             add(f)
@@ -138,8 +131,7 @@ class Firm(mesa.Agent):
         p = rules.tie_success_prob(credit, common, cfg.success_base)
         d = rules.cognitive_distance(self.knowledge, other.knowledge)
         g = rules.knowledge_gain(d, cfg.optimal_distance)
-        return rules.partner_score(p, g, self.absorptive(), self.sales, cfg.gain_value,
-                                   cfg.tie_cost)
+        return rules.partner_score(p, g, self.ac, self.sales, cfg.gain_value, cfg.tie_cost)
 
     def has_room(self) -> bool:
         cap = self.model.cfg.cfe.max_suppliers if self.is_cfe else self.model.cfg.network.max_ties
@@ -160,10 +152,8 @@ class Firm(mesa.Agent):
 
     # ------------------------------------------------------------------ 4.3 learning
 
-    def innovate(self, prob: float, u: float, draw: float) -> bool:
-        """Nelson-Winter: with probability `prob`, draw A' = A exp(draw); keep the better."""
-        if u >= prob:
-            return False
+    def innovate(self, draw: float) -> bool:
+        """Nelson-Winter: a successful search draws A' = A exp(draw); the firm keeps the better."""
         new = self.productivity * float(np.exp(draw))
         if new > self.productivity:
             self.productivity = new
@@ -216,7 +206,6 @@ class ClusterManagementCompany(mesa.Agent):
         self.founded = model.time_step
         self.budget = 0.0
         self.fees = 0.0
-        self.public_income = 0.0
         self.service_intensity = 1.0
         self.shortfall_steps = 0
         self.members: set[Firm] = set()

@@ -17,60 +17,70 @@ from simulation.fiscal import INSTRUMENTS, LEVELS, Ledger
 if TYPE_CHECKING:
     from simulation.model import ClusterModel
 
-Reporter = Callable[["ClusterModel"], float]
+Reporter = Callable[["ClusterModel", "Observation"], float]
 
 
-def total_employment(m: ClusterModel) -> float:
-    return float(m.firm_employment() + m.public_jobs)
+class Observation:
+    """Firm-level arrays read once per data collection and shared by the reporters."""
+
+    def __init__(self, m: ClusterModel) -> None:
+        view = m.market_view()
+        firms = m.firms
+        n = len(firms)
+        self.employees = view["firm_emp"]
+        self.productivity = view["productivity"]
+        self.sector_employment = view["emp"]
+        self.resident = np.fromiter((f.resident_since is not None for f in firms), bool, n)
+        self.capex = np.fromiter((f.capex for f in firms), float, n)
+        self.plot = np.fromiter((f.plot for f in firms), bool, n)
+        self.degree = np.fromiter((len(f.ties) for f in firms), float, n)
+        self.firm_jobs = float(self.employees.sum())
+        self.total_jobs = self.firm_jobs + m.public_jobs
+        self.cfe_jobs = float(m.cfe.employees)
 
 
-def cfe_share(m: ClusterModel) -> float:
-    """CFE employees / all employment (the official mono-town criterion uses 20%)."""
-    return m.cfe.employees / total_employment(m)
-
-
-def _sector_shares(m: ClusterModel) -> np.ndarray:
-    emp = m.sector_employment()
+def _sector_shares(o: Observation) -> np.ndarray:
+    emp = o.sector_employment
     return emp / emp.sum() if emp.sum() > 0 else emp
 
 
-def employment_hhi(m: ClusterModel) -> float:
+def cfe_share(m: ClusterModel, o: Observation) -> float:
+    """CFE employees / all employment (the official mono-town criterion uses 20%)."""
+    return o.cfe_jobs / o.total_jobs
+
+
+def employment_hhi(m: ClusterModel, o: Observation) -> float:
     """Herfindahl-Hirschman index of employment across sectors (firms only), in [0, 1]."""
-    s = _sector_shares(m)
-    return float((s**2).sum())
+    return float((_sector_shares(o) ** 2).sum())
 
 
-def employment_entropy(m: ClusterModel) -> float:
+def employment_entropy(m: ClusterModel, o: Observation) -> float:
     """Shannon entropy of sector employment shares, in nats."""
-    s = _sector_shares(m)
+    s = _sector_shares(o)
     s = s[s > 0]
     return float(-(s * np.log(s)).sum())
 
 
-def sectors_lq_above_1(m: ClusterModel) -> float:
-    return float((rules.location_quotient(m.sector_employment(), m.national_share) > 1).sum())
+def sectors_lq_above_1(m: ClusterModel, o: Observation) -> float:
+    return float((rules.location_quotient(o.sector_employment, m.national_share) > 1).sum())
 
 
-def _ties(m: ClusterModel) -> list[tuple[Any, Any]]:
-    return [(f, g) for f in m.firms for g in f.ties if f.unique_id < g.unique_id]
+def tie_count(m: ClusterModel, o: Observation) -> float:
+    return float(o.degree.sum() / 2)
 
 
-def tie_count(m: ClusterModel) -> float:
-    return float(sum(len(f.ties) for f in m.firms) / 2)
-
-
-def tie_density(m: ClusterModel) -> float:
+def tie_density(m: ClusterModel, o: Observation) -> float:
     n = len(m.firms)
-    return 2.0 * tie_count(m) / (n * (n - 1)) if n > 1 else 0.0
+    return 2.0 * tie_count(m, o) / (n * (n - 1)) if n > 1 else 0.0
 
 
-def horizontal_tie_share(m: ClusterModel) -> float:
+def horizontal_tie_share(m: ClusterModel, o: Observation) -> float:
     """Share of ties that do not involve the CFE (horizontal cooperation)."""
-    total = tie_count(m)
+    total = tie_count(m, o)
     return (total - len(m.cfe.ties)) / total if total > 0 else 0.0
 
 
-def clustering_coefficient(m: ClusterModel) -> float:
+def clustering_coefficient(m: ClusterModel, o: Observation) -> float:
     """Average local clustering coefficient (Watts-Strogatz) over firms with >= 2 ties."""
     values = []
     for f in m.firms:
@@ -83,22 +93,22 @@ def clustering_coefficient(m: ClusterModel) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def members(m: ClusterModel) -> float:
+def members(m: ClusterModel, o: Observation) -> float:
     return float(len(m.cmc.members)) if m.cmc is not None else 0.0
 
 
-def member_sectors(m: ClusterModel) -> float:
+def member_sectors(m: ClusterModel, o: Observation) -> float:
     return float(len({f.sector for f in m.cmc.members})) if m.cmc is not None else 0.0
 
 
-def member_diffusion(m: ClusterModel) -> float:
+def member_diffusion(m: ClusterModel, o: Observation) -> float:
     """Share of members that innovated or adopted within the last year."""
     if m.cmc is None or not m.cmc.members:
         return 0.0
     return _recent_share(m, list(m.cmc.members))
 
 
-def firm_diffusion(m: ClusterModel) -> float:
+def firm_diffusion(m: ClusterModel, o: Observation) -> float:
     """Share of all firms that innovated or adopted within the last year."""
     return _recent_share(m, m.firms)
 
@@ -110,45 +120,28 @@ def _recent_share(m: ClusterModel, firms: list) -> float:
     return hits / len(firms) if firms else 0.0
 
 
-def productivity(m: ClusterModel) -> float:
+def productivity(m: ClusterModel, o: Observation) -> float:
     """Employment-weighted revenue per worker of the town's firms (mln RUB / quarter)."""
-    emp = sum(f.employees for f in m.firms)
-    return sum(f.productivity * f.employees for f in m.firms) / emp if emp else 0.0
+    return float(o.productivity @ o.employees / o.firm_jobs) if o.firm_jobs else 0.0
 
 
-def non_cfe_jobs(m: ClusterModel) -> float:
-    return float(m.firm_employment() - m.cfe.employees)
+def non_cfe_jobs(m: ClusterModel, o: Observation) -> float:
+    return o.firm_jobs - o.cfe_jobs
 
 
-def unemployment_rate(m: ClusterModel) -> float:
-    return m.unemployed() / m.labour_force
+def unemployed(m: ClusterModel, o: Observation) -> float:
+    return m.labour_force - m.public_jobs - o.firm_jobs
 
 
-def residents(m: ClusterModel) -> float:
-    return float(sum(1 for f in m.firms if f.resident_since is not None))
-
-
-def resident_jobs(m: ClusterModel) -> float:
-    return float(sum(f.employees for f in m.firms if f.resident_since is not None))
-
-
-def resident_investment(m: ClusterModel) -> float:
-    return float(sum(f.capex for f in m.firms if f.resident_since is not None))
-
-
-def plots_used(m: ClusterModel) -> float:
-    return float(sum(1 for f in m.firms if f.plot))
-
-
-def public_cost_cumulative(m: ClusterModel) -> float:
+def public_cost_cumulative(m: ClusterModel, o: Observation | None = None) -> float:
     """Cumulative outlays plus tax expenditures, all levels (mln RUB)."""
     L = m.ledger
     return Ledger.total(L.total_outlays) + Ledger.total(L.total_forgone)
 
 
-def cost_per_new_job(m: ClusterModel) -> float:
+def cost_per_new_job(m: ClusterModel, o: Observation) -> float:
     """Cumulative public cost per net new non-CFE job since the start (NaN if none)."""
-    new = non_cfe_jobs(m) - m.records[0]["non_cfe_jobs"] if m.records else 0.0
+    new = non_cfe_jobs(m, o) - m.records[0]["non_cfe_jobs"] if m.records else 0.0
     return public_cost_cumulative(m) / new if new > 0 else math.nan
 
 
@@ -157,55 +150,56 @@ REPORTERS: dict[str, Reporter] = {
     "employment_hhi": employment_hhi,
     "employment_entropy": employment_entropy,
     "sectors_lq_above_1": sectors_lq_above_1,
-    "cmc_exists": lambda m: float(m.cmc is not None),
+    "cmc_exists": lambda m, o: float(m.cmc is not None),
     "members": members,
     "member_sectors": member_sectors,
     "ties": tie_count,
     "tie_density": tie_density,
     "clustering": clustering_coefficient,
     "horizontal_tie_share": horizontal_tie_share,
-    "innovations": lambda m: float(m.innovations),
-    "adoptions": lambda m: float(m.adoptions),
+    "innovations": lambda m, o: float(m.innovations),
+    "adoptions": lambda m, o: float(m.adoptions),
     "member_diffusion": member_diffusion,
     "firm_diffusion": firm_diffusion,
     "productivity": productivity,
-    "employment": total_employment,
-    "firm_employment": lambda m: float(m.firm_employment()),
+    "employment": lambda m, o: o.total_jobs,
+    "firm_employment": lambda m, o: o.firm_jobs,
     "non_cfe_jobs": non_cfe_jobs,
-    "cfe_employment": lambda m: float(m.cfe.employees),
-    "cfe_layoffs": lambda m: float(m.cfe_layoffs),
-    "unemployed": lambda m: float(m.unemployed()),
-    "unemployment_rate": unemployment_rate,
-    "labour_force": lambda m: float(m.labour_force),
-    "population": lambda m: float(m.population),
-    "out_migration": lambda m: float(m.out_migrants),
-    "wage": lambda m: float(m.wage),
-    "urban_quality": lambda m: float(m.urban_quality),
-    "firms": lambda m: float(len(m.firms)),
-    "entries": lambda m: float(m.entries),
-    "exits": lambda m: float(m.exits),
-    "sector_moves": lambda m: float(m.sector_moves),
-    "tased_active": lambda m: float(m.tased_active()),
-    "residents": residents,
-    "resident_jobs": resident_jobs,
-    "resident_investment": resident_investment,
-    "plots_serviced": lambda m: float(int(m.serviced_plots)),
-    "plots_used": plots_used,
+    "cfe_employment": lambda m, o: o.cfe_jobs,
+    "cfe_layoffs": lambda m, o: float(m.cfe_layoffs),
+    "unemployed": unemployed,
+    "unemployment_rate": lambda m, o: unemployed(m, o) / m.labour_force,
+    "labour_force": lambda m, o: float(m.labour_force),
+    "population": lambda m, o: float(m.population),
+    "out_migration": lambda m, o: float(m.out_migrants),
+    "wage": lambda m, o: float(m.wage),
+    "urban_quality": lambda m, o: float(m.urban_quality),
+    "firms": lambda m, o: float(len(m.firms)),
+    "entries": lambda m, o: float(m.entries),
+    "exits": lambda m, o: float(m.exits),
+    "sector_moves": lambda m, o: float(m.sector_moves),
+    "tased_active": lambda m, o: float(m.tased_active()),
+    "residents": lambda m, o: float(o.resident.sum()),
+    "resident_jobs": lambda m, o: float(o.employees[o.resident].sum()),
+    "resident_investment": lambda m, o: float(o.capex[o.resident].sum()),
+    "plots_serviced": lambda m, o: float(int(m.serviced_plots)),
+    "plots_used": lambda m, o: float(o.plot.sum()),
 }
 
 
 def _fiscal_reporters() -> dict[str, Reporter]:
     out: dict[str, Reporter] = {}
     for level in LEVELS:
-        out[f"spend_{level}"] = lambda m, lv=level: Ledger.total(m.ledger.step_outlays, lv)
-        out[f"revenue_{level}"] = lambda m, lv=level: Ledger.total(m.ledger.step_revenue, lv)
+        out[f"spend_{level}"] = lambda m, o, lv=level: Ledger.total(m.ledger.step_outlays, lv)
+        out[f"revenue_{level}"] = lambda m, o, lv=level: Ledger.total(m.ledger.step_revenue, lv)
         out[f"tax_expenditure_{level}"] = \
-            lambda m, lv=level: Ledger.total(m.ledger.step_forgone, lv)
+            lambda m, o, lv=level: Ledger.total(m.ledger.step_forgone, lv)
     for inst in INSTRUMENTS:
-        out[f"spend_{inst}"] = lambda m, it=inst: Ledger.total(m.ledger.step_outlays, None, it)
-    out["spend_total"] = lambda m: Ledger.total(m.ledger.step_outlays)
-    out["tax_expenditure_total"] = lambda m: Ledger.total(m.ledger.step_forgone)
-    out["revenue_total"] = lambda m: Ledger.total(m.ledger.step_revenue)
+        out[f"spend_{inst}"] = \
+            lambda m, o, it=inst: Ledger.total(m.ledger.step_outlays, None, it)
+    out["spend_total"] = lambda m, o: Ledger.total(m.ledger.step_outlays)
+    out["tax_expenditure_total"] = lambda m, o: Ledger.total(m.ledger.step_forgone)
+    out["revenue_total"] = lambda m, o: Ledger.total(m.ledger.step_revenue)
     out["public_cost_cumulative"] = public_cost_cumulative
     out["cost_per_new_job"] = cost_per_new_job
     return out
@@ -215,9 +209,10 @@ REPORTERS.update(_fiscal_reporters())
 
 
 def collect(m: ClusterModel) -> dict[str, float]:
+    obs = Observation(m)
     row = {"step": float(m.time_step)}
     for name, fn in REPORTERS.items():
-        row[name] = float(fn(m))
+        row[name] = float(fn(m, obs))
     return row
 
 

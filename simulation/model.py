@@ -54,6 +54,9 @@ class ClusterModel(mesa.Model):
         self.cfe: Firm | None = None
         self.introductions: dict[Firm, list[Firm]] = {}
         self.records: list[dict[str, float]] = []
+        self.subsidies_received = 0.0  # by firms, for the fiscal invariant
+        self.cmc_public_income = 0.0  # by every CMC there has been
+        self._schedules: dict[tuple[bool, int], tuple[np.ndarray, ...]] = {}
         self.firm_records: list[dict[str, Any]] = []
         self._reset_counters()
         self._build_sectors()
@@ -119,6 +122,7 @@ class ClusterModel(mesa.Model):
         self.skill_need = np.array([s.skill_need for s in secs])
         self.eligible = np.array([s.tased_eligible for s in secs])
         self.open_to_entry = np.array([s.open_to_entry for s in secs])
+        self.supplier_sector = np.isin(self.sector_kind, ["related", "supporting"])
         self.cfe_sector = self.sector_names.index(town.cfe_sector)
         rel = np.full((n, n), town.relatedness_base)
         same = self.sector_kind[:, None] == self.sector_kind[None, :]
@@ -153,8 +157,8 @@ class ClusterModel(mesa.Model):
                        share: float = 0.0) -> np.ndarray:
         own = self.sector_centre[sector] + self.draw.normal(0.0, 0.05, self.cfg.network.knowledge_dims)
         if parent is not None:
-            own = share * parent.knowledge + (1.0 - share) * own
-        return np.clip(own, 0.0, 1.0)
+            own = share * np.asarray(parent.knowledge) + (1.0 - share) * own
+        return tuple(np.clip(own, 0.0, 1.0).tolist())
 
     def _rd_intensity(self, sector: int) -> float:
         f = self.cfg.firms
@@ -204,8 +208,8 @@ class ClusterModel(mesa.Model):
     def _calibrate_markets(self) -> None:
         """Input shares give an average firm the target margin; demand equals capacity plus room."""
         cfg = self.cfg
-        emp = self.sector_employment()
-        mean_a = self.sector_mean_productivity(emp)
+        view = self.market_view()
+        emp, mean_a, cap = view["emp"], view["mean_a"], view["cap"]
         self.base_mean_productivity = mean_a.copy()
         rd_mean = np.where(self.skill_need >= SKILL_INTENSIVE, cfg.firms.rd_intensity_ki,
                            cfg.firms.rd_intensity_mean)
@@ -213,7 +217,6 @@ class ClusterModel(mesa.Model):
             rules.calibrated_input_share(mean_a[s], self.wage, cfg.taxes.contributions,
                                          cfg.firms.target_margin, rd_mean[s])
             for s in range(self.n_sectors)])
-        cap = self.sector_capacity()
         room = np.array([s.market_room for s in cfg.town.sectors])
         room_abs = np.array([s.market_room_abs for s in cfg.town.sectors])
         # the CFE's local procurement is part of its suppliers' sales: take it out of their market
@@ -289,20 +292,23 @@ class ClusterModel(mesa.Model):
     def _array(self, attr: str, dtype: type = float) -> np.ndarray:
         return np.fromiter((getattr(f, attr) for f in self.firms), dtype, len(self.firms))
 
+    def market_view(self) -> dict[str, np.ndarray]:
+        """Per-firm arrays and per-sector employment, capacity and mean productivity."""
+        firm_emp = self._array("employees")
+        sec = self._array("sector", int)
+        a = self._array("productivity")
+        cap = np.bincount(sec, weights=firm_emp * a, minlength=self.n_sectors)
+        emp = np.bincount(sec, weights=firm_emp, minlength=self.n_sectors)
+        mean_a = np.divide(cap, emp, out=self.reference_productivity(), where=emp > 0)
+        return {"cap": cap, "mean_a": mean_a, "emp": emp, "firm_emp": firm_emp, "sector": sec,
+                "productivity": a}
+
     def sector_employment(self) -> np.ndarray:
-        return np.bincount(self._array("sector", int), weights=self._array("employees"),
-                           minlength=self.n_sectors)
+        return self.market_view()["emp"]
 
-    def sector_capacity(self) -> np.ndarray:
-        cap = self._array("productivity") * self._array("employees")
-        return np.bincount(self._array("sector", int), weights=cap, minlength=self.n_sectors)
-
-    def sector_mean_productivity(self, emp: np.ndarray | None = None) -> np.ndarray:
+    def sector_mean_productivity(self) -> np.ndarray:
         """Employment-weighted mean productivity; the reference level where a sector is empty."""
-        emp = self.sector_employment() if emp is None else emp
-        cap = self.sector_capacity()
-        ref = self.reference_productivity()
-        return np.divide(cap, emp, out=ref.copy(), where=emp > 0)
+        return self.market_view()["mean_a"]
 
     def reference_productivity(self) -> np.ndarray:
         """Configured sector productivity grown at the national rate (for empty sectors)."""
@@ -428,7 +434,7 @@ class ClusterModel(mesa.Model):
             self.ledger.spend("federal", "cmc_funding", due * fed)
             self.ledger.spend("regional", "cmc_funding", due * (1.0 - fed))
             self.cmc.budget += due
-            self.cmc.public_income += due
+            self.cmc_public_income += due
         if not self.support_active() or c.subsidy_budget <= 0:
             return
         budget = self.money(c.subsidy_budget)
@@ -462,9 +468,13 @@ class ClusterModel(mesa.Model):
 
     def entry(self) -> None:
         e = self.cfg.entry
+        # one view of the town per stage: entrants decide on the state at the stage's start
+        self._market = self.market_view()
+        self._pool = self.unemployed()
+        self._plots = self.free_plots()
         levels = {
             "tased": float(self.tased_active()),
-            "land": float(self.free_plots() > 0),
+            "land": float(self._plots > 0),
             "urban": self.urban_quality - self.cfg.town.urban_quality,
             "cluster": float(self.cmc is not None),
             "suppliers": math.log1p(sum(1 for f in self.firms if self.sector_kind[f.sector]
@@ -473,7 +483,6 @@ class ClusterModel(mesa.Model):
         effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
                    "cluster": e.attract_cluster, "suppliers": e.attract_suppliers}
         rate = rules.arrival_rate(self.money(e.investor_rate), effects, levels)
-        self._market = self._market_view()
         for _ in range(int(self.draw.poisson(rate))):
             self._consider_investor()
         employed = self.firm_employment() + self.public_jobs
@@ -490,11 +499,6 @@ class ClusterModel(mesa.Model):
     def last_cfe_layoffs(self) -> int:
         return getattr(self, "_last_cfe_layoffs", 0)
 
-    def _market_view(self) -> dict[str, np.ndarray]:
-        emp = self.sector_employment()
-        return {"cap": self.sector_capacity(), "mean_a": self.sector_mean_productivity(emp),
-                "emp": emp}
-
     def _choose_sector(self, origin: int | None, allowed: np.ndarray, widen: bool) -> int:
         """Relatedness-driven choice (Neffke et al. 2011): density to the town and the origin."""
         e = self.cfg.entry
@@ -510,26 +514,31 @@ class ClusterModel(mesa.Model):
                          resident: bool) -> np.ndarray:
         """Quarterly after-tax profits over the entry horizon (ODD 4.6)."""
         cfg = self.cfg
-        e, t = cfg.entry, cfg.tased
         cap_new = productivity * jobs
         m = self._market
         cap_after = m["cap"].copy()
         cap_after[sector] += cap_new
         demand = self.sector_demands(cap_after, m["mean_a"], m["emp"].sum())[sector]
-        util = min(1.0, demand / cap_after[sector])
-        sales = util * cap_new
-        remaining = cfg.tased.start_step + t.duration_steps + t.extension_steps - self.time_step
-        out = np.empty(e.horizon_steps)
-        for q in range(e.horizon_steps):
-            age = q if resident and q < remaining else None
-            c = rules.contribution_rate(age, t, cfg.taxes)
-            pf, pr = rules.profit_tax_rates(age, t, cfg.taxes)
-            prop = rules.property_rate(age, t, cfg.taxes) * capex
-            other = cfg.firms.overhead + prop + self._rd_intensity_mean(sector) * sales
-            _, _, after = rules.firm_accounts(sales, jobs, self.wage, self.input_share[sector],
-                                              c, 0.0, other, pf + pr)
-            out[q] = after
-        return out
+        sales = min(1.0, demand / cap_after[sector]) * cap_new
+        t = cfg.tased
+        remaining = t.start_step + t.duration_steps + t.extension_steps - self.time_step
+        contrib, profit_tax, prop = self._tax_schedule(resident, remaining)
+        other = cfg.firms.overhead + prop * capex + self._rd_intensity_mean(sector) * sales
+        return rules.firm_accounts(sales, jobs, self.wage, self.input_share[sector], contrib,
+                                   0.0, other, profit_tax)[2]
+
+    def _tax_schedule(self, resident: bool, remaining: int) -> tuple[np.ndarray, ...]:
+        """Contribution, profit-tax and property rates for each quarter of the horizon."""
+        key = (resident, min(remaining, self.cfg.entry.horizon_steps))
+        if key not in self._schedules:
+            t, tx = self.cfg.tased, self.cfg.taxes
+            ages = [q if resident and q < remaining else None
+                    for q in range(self.cfg.entry.horizon_steps)]
+            self._schedules[key] = (
+                np.array([rules.contribution_rate(a, t, tx) for a in ages]),
+                np.array([sum(rules.profit_tax_rates(a, t, tx)) for a in ages]),
+                np.array([rules.property_rate(a, t, tx) for a in ages]))
+        return self._schedules[key]
 
     def _rd_intensity_mean(self, sector: int) -> float:
         f = self.cfg.firms
@@ -544,18 +553,19 @@ class ClusterModel(mesa.Model):
         jobs = max(1, int(round(xm * (1.0 + self.draw.pareto(e.investor_jobs_alpha)))))
         disp = cfg.firms.productivity_dispersion
         a = self._market["mean_a"][sector] * float(self.draw.lognormal(0.0, disp))
-        plot = self.free_plots() > 0
+        plot = self._plots > 0
         capex = e.capex_per_job * jobs + (0.0 if plot else e.land_premium)
         resident = self.tased_active() and rules.is_tased_eligible(
             capex, jobs, bool(self.eligible[sector]), False, 0.0, cfg.tased)
         npv = rules.entry_npv(self.expected_profits(sector, jobs, a, capex, resident),
                               e.discount_rate)
-        if npv < e.hurdle * capex or self.unemployed() <= 0:
+        if npv < e.hurdle * capex or self._pool <= 0:
             return
         footloose = bool(self.draw.random() < e.footloose_share)
         firm = self._enter(sector, jobs, a, self._new_knowledge(sector), "investor",
                            capex=capex, footloose=footloose)
         firm.plot = plot
+        self._plots -= int(plot)
         if resident:
             firm.applied_at = self.time_step
 
@@ -564,8 +574,8 @@ class ClusterModel(mesa.Model):
         cfg, e = self.cfg, self.cfg.entry
         parent = None
         if university is None:
-            emp = self._array("employees")
-            parent = self.firms[int(self.draw.choice(len(self.firms), p=emp / emp.sum()))]
+            emp = self._market["firm_emp"]
+            parent = self.firms[int(self.draw.choice(len(emp), p=emp / emp.sum()))]
             sector = self._choose_sector(parent.sector, self.open_to_entry,
                                          widen=parent.university is not None or parent.member)
         else:
@@ -579,13 +589,14 @@ class ClusterModel(mesa.Model):
         capex = e.capex_per_job * jobs * 0.3
         npv = rules.entry_npv(self.expected_profits(sector, jobs, a, capex, False),
                               e.discount_rate)
-        if npv < capex or self.unemployed() <= 0:
+        if npv < capex or self._pool <= 0:
             return
         if parent is not None:
             know = self._new_knowledge(sector, parent, e.spinoff_knowledge_share)
         else:
+            # a university spinoff starts closer to the university's frontier
             know = self._new_knowledge(sector)
-            know = np.clip(know + 0.2 * (university.knowledge - 0.5), 0.0, 1.0)
+            know = tuple(np.clip(np.asarray(know) + 0.2 * (university.knowledge - 0.5), 0.0, 1.0))
         firm = self._enter(sector, jobs, a, know, "spinoff" if parent else "university_spinoff",
                            capex=capex, parent=parent)
         if parent is not None and parent.has_room() and firm.has_room():
@@ -594,11 +605,12 @@ class ClusterModel(mesa.Model):
             firm.university = university
             university.partners.add(firm)
 
-    def _enter(self, sector: int, jobs: int, productivity: float, knowledge: np.ndarray,
+    def _enter(self, sector: int, jobs: int, productivity: float, knowledge: tuple[float, ...],
                origin: str, *, capex: float, parent: Firm | None = None,
                footloose: bool = False, cfe_affiliated: bool = False) -> Firm:
         """Create an entrant; it hires what the unemployed pool allows (callers check > 0)."""
-        hired = min(jobs, self.unemployed())
+        hired = min(jobs, self._pool)
+        self._pool -= hired
         firm = Firm(self, sector, hired, productivity, knowledge, self._rd_intensity(sector),
                     self.cfg.firms.initial_net_worth * productivity * max(1, jobs) + 0.0,
                     origin, parent=parent, footloose=footloose, capex=capex,
@@ -664,15 +676,10 @@ class ClusterModel(mesa.Model):
         cfg = self.cfg
         firms = self.firms
         n = len(firms)
-        sec = self._array("sector", int)
-        a = self._array("productivity")
-        emp = self._array("employees")
+        view = self.market_view()
+        sec, a, emp, mean_a = view["sector"], view["productivity"], view["firm_emp"], view["mean_a"]
         cap = a * emp
-        emp_s = np.bincount(sec, weights=emp, minlength=self.n_sectors)
-        mean_a = np.divide(np.bincount(sec, weights=cap, minlength=self.n_sectors), emp_s,
-                           out=self.reference_productivity(), where=emp_s > 0)
-        cap_s = np.bincount(sec, weights=cap, minlength=self.n_sectors)
-        demand = self.sector_demands(cap_s, mean_a, emp.sum())
+        demand = self.sector_demands(view["cap"], mean_a, emp.sum())
         self.sector_demand = demand
         weights = rules.demand_shares(cap, a, mean_a[sec], cfg.firms.competition)
         limit = cap * (1.0 + cfg.firms.sales_capacity_slack)
@@ -698,17 +705,23 @@ class ClusterModel(mesa.Model):
             sales[idx] += got
         # accounts (ODD 4.1, 4.8)
         t, tx = cfg.tased, cfg.taxes
-        ages = [f.resident_age() for f in firms]
-        contrib = np.array([rules.contribution_rate(x, t, tx) for x in ages])
-        ptax = np.array([rules.profit_tax_rates(x, t, tx) for x in ages])
-        prop_rate = np.array([rules.property_rate(x, t, tx) for x in ages])
+        contrib = np.full(n, rules.contribution_rate(None, t, tx))
+        ptax = np.tile(rules.profit_tax_rates(None, t, tx), (n, 1))
+        prop_rate = np.full(n, rules.property_rate(None, t, tx))
+        resident = np.zeros(n, dtype=bool)
+        for i, f in enumerate(firms):
+            if f.resident_since is not None:
+                age = f.resident_age()
+                resident[i] = True
+                contrib[i] = rules.contribution_rate(age, t, tx)
+                ptax[i] = rules.profit_tax_rates(age, t, tx)
+                prop_rate[i] = rules.property_rate(age, t, tx)
         capital = self._array("capex")
         n_ties = np.fromiter((len(f.ties) for f in firms), float, n)
         rd = self._array("rd_intensity") * sales
         member = self._array("member", bool)
         fee = np.where(member, cfg.cluster.member_fee, 0.0)
         land = self._array("plot", bool) * tx.land_per_plot
-        resident = np.array([x is not None for x in ages])
         land_paid = np.where(resident & (prop_rate == 0), 0.0, land)
         wages = self.wage * emp
         other = cfg.firms.overhead + n_ties * cfg.network.tie_cost + rd + fee \
@@ -791,8 +804,9 @@ class ClusterModel(mesa.Model):
     def networking(self) -> None:
         cfg = self.cfg.network
         self.introductions = self.cmc.broker() if self.cmc is not None else {}
-        for f in self.firms:
+        for f, ac in zip(self.firms, self.absorptive_capacities()):
             f.inflow = 0.0
+            f.ac = float(ac)
         order = self.draw.permutation(len(self.firms))
         draws = self.draw.random(len(self.firms))
         for k, i in enumerate(order):
@@ -813,9 +827,8 @@ class ClusterModel(mesa.Model):
                 gain = rules.knowledge_gain(d, cfg.optimal_distance)
                 f.inflow += gain
                 g.inflow += gain
-                diff = g.knowledge - f.knowledge
-                f.knowledge = f.knowledge + cfg.learning_rate * diff
-                g.knowledge = g.knowledge - cfg.learning_rate * diff
+                f.knowledge, g.knowledge = (rules.converge(f.knowledge, g.knowledge, cfg.learning_rate),
+                                            rules.converge(g.knowledge, f.knowledge, cfg.learning_rate))
             elif not tie.supply:
                 tie.credit *= 1.0 - cfg.credit_decay
                 if tie.credit < cfg.credit_min:
@@ -828,50 +841,65 @@ class ClusterModel(mesa.Model):
         inn = cfg.innovation
         firms = self.firms
         n = len(firms)
-        counts = np.bincount(self._array("sector", int), minlength=self.n_sectors)
+        self._market = self.market_view()
+        counts = np.bincount(self._market["sector"], minlength=self.n_sectors)
         related = self.relatedness @ counts
-        members = np.zeros(self.n_sectors)
-        if self.cmc is not None:
-            np.add.at(members, [f.sector for f in self.cmc.members], 1.0)
-        related_members = self.relatedness @ members
+        related_members = self._related_members(list(self.cmc.members) if self.cmc else [])
         u_inn, u_imi, u_uni, u_rad = self.draw.random((4, n))
         draws = self.draw.normal(inn.step_mean, inn.step_sd, n)
-        for i, f in enumerate(firms):
-            f.inflow += inn.local_spillover * math.log1p(related[f.sector] - 1)
-            if f.university is not None:
-                f.inflow += inn.university_effect * f.university.knowledge
-            if f.member:
-                f.inflow += rules.bounded_spillover(related_members[f.sector] - 1,
-                                                    cfg.cluster.agglomeration,
-                                                    cfg.cluster.congestion)
-            ac = f.absorptive()
-            f.last_inflow = f.inflow
-            prob = rules.innovation_prob(f.rd_intensity, f.inflow, ac, inn.base_hazard,
-                                         inn.rd_effect, inn.inflow_effect)
-            if f.innovate(prob, u_inn[i], draws[i]):
-                self.innovations += 1
-            if u_imi[i] < inn.imitation_prob * ac and f.imitate():
-                self.adoptions += 1
-            if f.university is None and self.universities and \
-                    self.skill_need[f.sector] >= SKILL_INTENSIVE and u_uni[i] < inn.university_link_prob:
+        sec = self._market["sector"]
+        member = self._array("member", bool)
+        rd = self._array("rd_intensity")
+        uni_knowledge = np.fromiter((f.university.knowledge if f.university is not None else 0.0
+                                     for f in firms), float, n)
+        inflow = (self._array("inflow")
+                  + inn.local_spillover * np.log1p(related[sec] - 1)
+                  + inn.university_effect * uni_knowledge
+                  + member * rules.bounded_spillover(related_members[sec] - 1,
+                                                     cfg.cluster.agglomeration,
+                                                     cfg.cluster.congestion))
+        ac = self.absorptive_capacities()
+        prob = rules.innovation_prob(rd, inflow, ac, inn.base_hazard, inn.rd_effect,
+                                     inn.inflow_effect)
+        for f, x in zip(firms, inflow):
+            f.last_inflow = float(x)
+        for i in np.flatnonzero(u_inn < prob):
+            self.innovations += firms[i].innovate(draws[i])
+        for i in np.flatnonzero(u_imi < inn.imitation_prob * ac):
+            self.adoptions += firms[i].imitate()
+        if self.universities:
+            seekers = (u_uni < inn.university_link_prob) & (self.skill_need[sec] >= SKILL_INTENSIVE)
+            for i in np.flatnonzero(seekers):
+                f = firms[i]
                 uni = self.universities[int(u_uni[i] * 1e6) % len(self.universities)]
-                if uni.has_room():
+                if f.university is None and uni.has_room():
                     f.university = uni
                     uni.partners.add(f)
-            if not f.is_cfe and f.loss_streak >= inn.loss_steps_for_radical and \
-                    u_rad[i] < inn.radical_prob:
-                self._move_sector(f)
+        losses = self._array("loss_streak", int) >= inn.loss_steps_for_radical
+        for i in np.flatnonzero(losses & (u_rad < inn.radical_prob)):
+            if not firms[i].is_cfe:
+                self._move_sector(firms[i])
+
+    def absorptive_capacities(self) -> np.ndarray:
+        """Cohen-Levinthal absorptive capacity of every firm, with CMC services for members."""
+        boost = 0.0
+        if self.cmc is not None:
+            c = self.cfg.cluster
+            boost = self._array("member", bool) * (c.service_absorptive * self.cmc.quality
+                                                   * self.cmc.service_intensity)
+        return rules.absorptive_capacity(self._array("rd_intensity"),
+                                         self.cfg.firms.rd_intensity_ki,
+                                         self.cfg.innovation.absorptive_base, boost)
 
     def _move_sector(self, f: Firm) -> None:
         """Radical search: move into a related sector (relatedness-driven diversification)."""
-        self._market = self._market_view()
         old = f.sector
         new = self._choose_sector(old, (np.arange(self.n_sectors) != old) & self.open_to_entry,
                                   widen=f.university is not None or f.member)
         rel_prod = f.productivity / self._market["mean_a"][old]
         f.sector = new
         f.productivity = rel_prod * self._market["mean_a"][new]
-        f.knowledge = 0.5 * f.knowledge + 0.5 * self.sector_centre[new]
+        f.knowledge = rules.converge(f.knowledge, tuple(self.sector_centre[new]), 0.5)
         f.loss_streak = 0
         self.sector_moves += 1
 
@@ -925,8 +953,10 @@ class ClusterModel(mesa.Model):
         rel = self._related_members(sorted(cmc.members, key=lambda f: f.unique_id))
         joiners, leavers = [], []
         for f in self.firms:
-            if self.local[f.sector]:
-                continue  # an industrial cluster: households' services do not take part
+            if self.local[f.sector]:  # an industrial cluster: households' services stay out
+                if f.member:
+                    leavers.append(f)  # a member that moved into local services
+                continue
             b = self.membership_benefit(f, rel, cmc.quality, cmc.service_intensity,
                                         self._expected_subsidy(f))
             if f.member:

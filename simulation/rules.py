@@ -95,16 +95,15 @@ def property_rate(resident_age: int | None, tased: "object", taxes: "object") ->
     return taxes.property / 4.0
 
 
-def firm_accounts(sales: float, employees: int, wage: float, input_share: float,
-                  contributions: float, overhead: float, other_costs: float,
-                  profit_tax: float) -> tuple[float, float, float]:
-    """(profit before tax, profit tax, after-tax profit) of one quarter.
+def firm_accounts(sales, employees, wage, input_share, contributions, overhead, other_costs,
+                  profit_tax):
+    """(profit before tax, profit tax, after-tax profit) of one quarter (scalars or arrays).
 
     pi = S - m*S - w*L*(1 + c) - F - other;  tax = t * max(pi, 0).
     """
     profit = sales * (1.0 - input_share) - wage * employees * (1.0 + contributions) \
         - overhead - other_costs
-    tax = profit_tax * max(profit, 0.0)
+    tax = profit_tax * np.maximum(profit, 0.0)
     return profit, tax, profit - tax
 
 
@@ -121,9 +120,14 @@ def calibrated_input_share(productivity: float, wage: float, contributions: floa
 # --------------------------------------------------------------------------- 4.2 ties
 
 
-def cognitive_distance(a: np.ndarray, b: np.ndarray) -> float:
+def cognitive_distance(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     """Euclidean distance of knowledge vectors in [0,1]^K, scaled to [0, 1]."""
-    return float(np.sqrt(((a - b) ** 2).sum() / a.shape[0]))
+    return math.dist(a, b) / math.sqrt(len(a))
+
+
+def converge(a: tuple[float, ...], b: tuple[float, ...], rate: float) -> tuple[float, ...]:
+    """Learning from a partner: k_a' = k_a + rate (k_b - k_a) (SKIN knowledge convergence)."""
+    return tuple(x + rate * (y - x) for x, y in zip(a, b))
 
 
 def knowledge_gain(distance: float, optimal: float) -> float:
@@ -155,8 +159,9 @@ def partner_score(success_prob: float, gain: float, absorptive: float, sales: fl
 def absorptive_capacity(rd_intensity: float, rd_reference: float, base: float,
                         service_boost: float) -> float:
     """Cohen-Levinthal: AC = base + (1 - base) * min(1, rd / rd_ref) + CMC services, <= 1."""
-    ac = base + (1.0 - base) * min(1.0, rd_intensity / rd_reference) if rd_reference > 0 else base
-    return min(1.0, ac + service_boost)
+    ac = base + (1.0 - base) * np.minimum(1.0, rd_intensity / rd_reference) \
+        if rd_reference > 0 else base
+    return np.minimum(1.0, ac + service_boost)
 
 
 def innovation_prob(rd_intensity: float, inflow: float, absorptive: float, base: float,
@@ -166,8 +171,8 @@ def innovation_prob(rd_intensity: float, inflow: float, absorptive: float, base:
     Knowledge inflow has diminishing returns (ln), so a hub with many ties does not innovate
     without bound; absorptive capacity AC scales what a firm can use (Cohen-Levinthal 1990).
     """
-    return 1.0 - math.exp(-(base + rd_effect * rd_intensity
-                            + inflow_effect * absorptive * math.log1p(inflow)))
+    return 1.0 - np.exp(-(base + rd_effect * rd_intensity
+                          + inflow_effect * absorptive * np.log1p(inflow)))
 
 
 def bounded_spillover(n_related: float, per_firm: float, congestion: float) -> float:
@@ -176,7 +181,7 @@ def bounded_spillover(n_related: float, per_firm: float, congestion: float) -> f
     Peaks at n = C with value a*C/e (Arthur 1990; Brenner 2001), so tipping is possible but not
     guaranteed.
     """
-    return per_firm * n_related * math.exp(-n_related / congestion)
+    return per_firm * n_related * np.exp(-n_related / congestion)
 
 
 def expected_gain_of_draw(mean: float, sd: float) -> float:

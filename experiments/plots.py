@@ -1,0 +1,360 @@
+"""Figures of a sweep (matplotlib, Agg): time series with confidence bands, outcomes and
+paired differences with intervals, heatmaps, fiscal cost, and the firm network.
+
+Every figure uses one colour per scenario (SCENARIO_COLOURS, colour-blind-safe Okabe-Ito
+hues) and labels its axes with units from OUTPUTS.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from experiments.stats import Estimate  # noqa: E402
+
+# MODEL.md section 5 order; colours fixed for every figure of every experiment
+SCENARIO_ORDER = ["baseline", "tased_only", "cluster_only", "top_down", "business_led", "joint"]
+SCENARIO_COLOURS = {
+    "baseline": "#7f7f7f",      # grey
+    "tased_only": "#0072B2",    # blue
+    "cluster_only": "#E69F00",  # orange
+    "top_down": "#D55E00",      # vermilion
+    "business_led": "#009E73",  # bluish green
+    "joint": "#CC79A7",         # reddish purple
+}
+EXTRA_COLOURS = ["#56B4E9", "#F0E442", "#000000", "#8c564b", "#17becf", "#bcbd22"]
+LINESTYLES = ["-", "--", ":", "-."]
+CFE_COLOUR = "#000000"
+NON_MEMBER_COLOUR = "#c8c8c8"
+
+#: output -> (label, unit) for axes and tables
+OUTPUTS: dict[str, tuple[str, str]] = {
+    "cfe_share": ("CFE share of employment", "share"),
+    "employment_hhi": ("Employment concentration (HHI)", "index 0-1"),
+    "employment_entropy": ("Employment entropy across sectors", "nats"),
+    "sectors_lq_above_1": ("Sectors with location quotient > 1", "sectors"),
+    "cmc_exists": ("Cluster management company exists", "share of runs"),
+    "members": ("Cluster members", "firms"),
+    "member_sectors": ("Sectors with cluster members", "sectors"),
+    "ties": ("Ties between firms", "ties"),
+    "tie_density": ("Tie density", "share of firm pairs"),
+    "clustering": ("Clustering coefficient", "index 0-1"),
+    "horizontal_tie_share": ("Horizontal (non-CFE) ties", "share of ties"),
+    "innovations": ("Innovations", "per quarter"),
+    "adoptions": ("Adoptions", "per quarter"),
+    "member_diffusion": ("Members that innovated or adopted in the last year",
+                         "share of members"),
+    "firm_diffusion": ("Firms that innovated or adopted in the last year", "share of firms"),
+    "productivity": ("Productivity", "mln RUB / worker / quarter"),
+    "employment": ("Employment", "persons"),
+    "firm_employment": ("Employment in firms", "persons"),
+    "non_cfe_jobs": ("Jobs outside the CFE", "persons"),
+    "cfe_employment": ("CFE employment", "persons"),
+    "cfe_layoffs": ("CFE layoffs", "persons / quarter"),
+    "unemployed": ("Unemployed", "persons"),
+    "unemployment_rate": ("Unemployment rate", "share of labour force"),
+    "labour_force": ("Labour force", "persons"),
+    "population": ("Population", "persons"),
+    "out_migration": ("Out-migration", "persons / quarter"),
+    "wage": ("Wage", "mln RUB / worker / quarter"),
+    "urban_quality": ("Urban environment quality", "index 0-1"),
+    "firms": ("Firms", "firms"),
+    "entries": ("Entries", "firms / quarter"),
+    "exits": ("Exits", "firms / quarter"),
+    "residents": ("TASED residents", "firms"),
+    "resident_jobs": ("Jobs at TASED residents", "persons"),
+    "resident_investment": ("Investment of TASED residents", "mln RUB"),
+    "public_cost_cumulative": ("Public cost, cumulative", "mln RUB"),
+    "cost_per_new_job": ("Public cost per net new non-CFE job", "mln RUB / job"),
+    # per-run summaries (experiments.aggregate.run_metrics)
+    "non_cfe_jobs_change": ("Net new jobs outside the CFE", "persons"),
+    "cfe_share_change": ("Change in CFE share", "share"),
+    "employment_entropy_change": ("Change in employment entropy", "nats"),
+    "public_cost": ("Public cost, cumulative", "mln RUB"),
+    "revenue_cumulative": ("Tax revenue, cumulative", "mln RUB"),
+    "unemployment_pre_shock": ("Unemployment before the shock", "share of labour force"),
+    "unemployment_peak": ("Unemployment peak after the shock", "share of labour force"),
+    "unemployment_peak_rise": ("Rise of unemployment to its peak", "share of labour force"),
+    "recovery_quarters": ("Recovery time after the shock", "quarters"),
+    "recovered": ("Recovered within the horizon", "share of runs"),
+    "members_at_support_end": ("Cluster members when support ends", "firms"),
+    "ties_at_support_end": ("Ties when support ends", "ties"),
+    "cmc_at_support_end": ("CMC exists when support ends", "share of runs"),
+    "members_retained": ("Members kept after support ends", "share of members at the end"),
+    "late_members": ("Cluster size (mean of the last quarters)", "firms"),
+    "late_member_diffusion": ("Members that innovated or adopted in the last year "
+                              "(mean of the last quarters)", "share of members"),
+    "late_firm_diffusion": ("Firms that innovated or adopted in the last year "
+                            "(mean of the last quarters)", "share of firms"),
+}
+LEVEL_NAMES = {"federal": "Federal", "regional": "Regional", "municipal": "Municipal"}
+INSTRUMENT_NAMES = {
+    "infrastructure": "Infrastructure (Monotown Fund)",
+    "urban_environment": "Urban environment",
+    "cmc_funding": "CMC funding",
+    "membership_subsidy": "Membership subsidies",
+    "joint_project_subsidy": "Joint-project subsidies",
+    "tax_expenditure": "Tax expenditures (TASED breaks)",
+}
+INSTRUMENT_COLOURS = ["#0072B2", "#56B4E9", "#E69F00", "#D55E00", "#CC79A7", "#999999"]
+LEVEL_COLOURS = ["#0072B2", "#E69F00", "#009E73"]
+
+
+def label(name: str) -> str:
+    return OUTPUTS.get(name, (name.replace("_", " "), ""))[0]
+
+
+def axis_label(name: str) -> str:
+    text, unit = OUTPUTS.get(name, (name.replace("_", " "), ""))
+    return f"{text} ({unit})" if unit else text
+
+
+def unit(name: str) -> str:
+    return OUTPUTS.get(name, ("", ""))[1]
+
+
+def scenario_colour(scenario: str) -> str:
+    if scenario in SCENARIO_COLOURS:
+        return SCENARIO_COLOURS[scenario]
+    return EXTRA_COLOURS[sum(map(ord, scenario)) % len(EXTRA_COLOURS)]
+
+
+@dataclass
+class Style:
+    colour: str
+    linestyle: str
+    label: str
+
+
+@dataclass
+class FigureWriter:
+    """Saves figures under <sweep>/figures in every format; remembers their captions."""
+
+    directory: Path
+    formats: list = field(default_factory=lambda: ["png", "svg"])
+    saved: list = field(default_factory=list)  # (stem, caption)
+
+    def save(self, fig: plt.Figure, stem: str, caption: str) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for fmt in self.formats:
+            fig.savefig(self.directory / f"{stem}.{fmt}", dpi=130, metadata=_metadata(fmt))
+        plt.close(fig)
+        self.saved.append((stem, caption))
+        return stem
+
+
+def _metadata(fmt: str) -> dict:
+    # no creation dates, so identical data give identical files
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "pdf":
+        return {"CreationDate": None}
+    return {}
+
+
+def _grid(n: int, ncols: int = 4, width: float = 3.6, height: float = 2.9):
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows + 0.8),
+                             layout="constrained", squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+def _legend(fig: plt.Figure, styles: list[Style], ncol: int = 6) -> None:
+    handles = [Line2D([], [], color=s.colour, linestyle=s.linestyle, linewidth=2, label=s.label)
+               for s in styles]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(ncol, len(handles)),
+               frameon=False, fontsize=9)
+
+
+def time_series(writer: FigureWriter, bands: dict[str, pd.DataFrame], cells: list[str],
+                styles: dict[str, Style], outputs: list[str], stem: str, caption: str,
+                marks: dict[str, list[float]] | None = None) -> str:
+    """Mean and 95% band across seeds per cell; `bands[output]` has columns
+    cell, step, mean, lo, hi. `marks` draws vertical lines (e.g. a shock) per cell."""
+    fig, axes = _grid(len(outputs))
+    for ax, out in zip(axes, outputs):
+        b = bands[out]
+        for cell in cells:
+            d = b[b["cell"] == cell]
+            if d.empty:
+                continue
+            st = styles[cell]
+            ax.plot(d["step"], d["mean"], color=st.colour, linestyle=st.linestyle, linewidth=1.6)
+            ax.fill_between(d["step"], d["lo"], d["hi"], color=st.colour, alpha=0.15,
+                            linewidth=0)
+            for x in (marks or {}).get(cell, []):
+                ax.axvline(x, color=st.colour, linestyle=":", linewidth=1)
+        ax.set_title(label(out), fontsize=10)
+        ax.set_xlabel("quarter")
+        ax.set_ylabel(unit(out) or out)
+        ax.grid(alpha=0.3)
+    _legend(fig, [styles[c] for c in cells])
+    fig.suptitle("Mean across seeds with 95% confidence band", fontsize=11)
+    return writer.save(fig, stem, caption)
+
+
+def intervals(writer: FigureWriter, estimates: dict[str, dict[str, Estimate]],
+              rows: list[str], styles: dict[str, Style], outputs: list[str], stem: str,
+              caption: str, title: str, zero_line: bool = False,
+              unit_suffix: str = "") -> str:
+    """Points with 95% intervals, one panel per output, one row per cell."""
+    fig, axes = _grid(len(outputs), ncols=4, width=3.8,
+                      height=max(2.4, 0.32 * len(rows) + 1.2))
+    y = np.arange(len(rows))[::-1]
+    for ax, out in zip(axes, outputs):
+        for yi, row in zip(y, rows):
+            e = estimates.get(row, {}).get(out)
+            if e is None or not np.isfinite(e.mean):
+                continue
+            st = styles[row]
+            lo, hi = (e.lo, e.hi) if np.isfinite(e.lo) else (e.mean, e.mean)
+            ax.errorbar(e.mean, yi, xerr=[[e.mean - lo], [hi - e.mean]], fmt="o",
+                        color=st.colour, capsize=3, markersize=5)
+        if zero_line:
+            ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(y)
+        ax.set_yticklabels([styles[r].label for r in rows], fontsize=8)
+        ax.set_title(label(out), fontsize=10)
+        u = unit(out)
+        ax.set_xlabel(f"{u}{unit_suffix}" if u else out)
+        ax.grid(axis="x", alpha=0.3)
+        if ax is not axes[0] and len(axes) > 1:
+            ax.tick_params(labelleft=ax.get_subplotspec().is_first_col())
+    fig.suptitle(title, fontsize=11)
+    return writer.save(fig, stem, caption)
+
+
+def heatmaps(writer: FigureWriter, grids: dict[str, pd.DataFrame], x_name: str, y_name: str,
+             stem: str, caption: str, title: str) -> str:
+    """One annotated heatmap per output; `grids[output]` is indexed by y, columns x."""
+    outs = list(grids)
+    fig, axes = _grid(len(outs), ncols=3, width=4.2, height=3.6)
+    for ax, out in zip(axes, outs):
+        g = grids[out]
+        im = ax.imshow(g.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        ax.set_xticks(range(g.shape[1]))
+        ax.set_xticklabels([_short(v) for v in g.columns], fontsize=8)
+        ax.set_yticks(range(g.shape[0]))
+        ax.set_yticklabels([_short(v) for v in g.index], fontsize=8)
+        ax.set_xlabel(x_name)
+        ax.set_ylabel(y_name)
+        ax.set_title(label(out), fontsize=9)
+        values = g.to_numpy(dtype=float)
+        finite = values[np.isfinite(values)]
+        mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(j, i, fmt(v), ha="center", va="center", fontsize=7,
+                        color="white" if v < mid else "black")
+        fig.colorbar(im, ax=ax, label=unit(out))
+    fig.suptitle(title, fontsize=11)
+    return writer.save(fig, stem, caption)
+
+
+def stacked_costs(writer: FigureWriter, rows: list[str], styles: dict[str, Style],
+                  by_level: pd.DataFrame, by_instrument: pd.DataFrame, stem: str,
+                  caption: str) -> str:
+    """Mean cumulative public cost per cell, stacked by level and by instrument."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, max(3.0, 0.4 * len(rows) + 1.8)),
+                             layout="constrained")
+    y = np.arange(len(rows))[::-1]
+    for ax, table, names, colours, title in (
+            (axes[0], by_level, LEVEL_NAMES, LEVEL_COLOURS, "by level of government"),
+            (axes[1], by_instrument, INSTRUMENT_NAMES, INSTRUMENT_COLOURS, "by instrument")):
+        left = np.zeros(len(rows))
+        for (key, name), colour in zip(names.items(), colours):
+            values = np.array([table.loc[r, key] if r in table.index else 0.0 for r in rows])
+            ax.barh(y, values, left=left, color=colour, label=name, height=0.6)
+            left += values
+        ax.set_yticks(y)
+        ax.set_yticklabels([styles[r].label for r in rows], fontsize=8)
+        ax.set_xlabel("mln RUB, cumulative over the horizon (mean across seeds)")
+        ax.set_title(f"Public cost {title}", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    return writer.save(fig, stem, caption)
+
+
+def networks(writer: FigureWriter, panels: list[tuple[str, pd.DataFrame, str]], stem: str,
+             caption: str, layout_seed: int = 0) -> str:
+    """Firm ties at the final step: `panels` are (title, firm table, scenario colour)."""
+    fig, axes = _grid(len(panels), ncols=3, width=4.4, height=4.2)
+    for ax, (title, firms, colour) in zip(axes, panels):
+        g = nx.Graph()
+        ids = firms["firm_id"].tolist()
+        g.add_nodes_from(ids)
+        for fid, partners in zip(firms["firm_id"], firms["partners"]):
+            for p in str(partners).split():
+                if int(p) in g:
+                    g.add_edge(fid, int(p))
+        pos = nx.spring_layout(g, seed=layout_seed, k=1.5 / math.sqrt(max(len(g), 1)),
+                               iterations=60)
+        members = firms.set_index("firm_id")["member"].to_dict()
+        cfe = firms.set_index("firm_id")["is_cfe"].to_dict()
+        size = firms.set_index("firm_id")["employees"].clip(lower=1).to_dict()
+        nx.draw_networkx_edges(g, pos, ax=ax, width=0.4, alpha=0.35, edge_color="#555555")
+        for selected, col, z in (([n for n in g if not members[n] and not cfe[n]],
+                                  NON_MEMBER_COLOUR, 1),
+                                 ([n for n in g if members[n] and not cfe[n]], colour, 2)):
+            nx.draw_networkx_nodes(g, pos, nodelist=selected, ax=ax, node_color=col,
+                                   node_size=[6 + 3 * math.sqrt(size[n]) for n in selected],
+                                   linewidths=0.3, edgecolors="#333333")
+        cfe_nodes = [n for n in g if cfe[n]]
+        nx.draw_networkx_nodes(g, pos, nodelist=cfe_nodes, ax=ax, node_color=CFE_COLOUR,
+                               node_shape="s", node_size=160)
+        n_members = sum(1 for n in g if members[n])
+        ax.set_title(f"{title}\n{len(g)} firms, {g.number_of_edges()} ties, "
+                     f"{n_members} cluster members", fontsize=9)
+        ax.set_axis_off()
+    handles = [Line2D([], [], marker="s", color="w", markerfacecolor=CFE_COLOUR, markersize=9,
+                      label="city-forming enterprise (CFE)"),
+               Line2D([], [], marker="o", color="w", markerfacecolor="#D55E00", markersize=7,
+                      label="cluster member (scenario colour)"),
+               Line2D([], [], marker="o", color="w", markerfacecolor=NON_MEMBER_COLOUR,
+                      markersize=7, label="other firm (size ~ employees)")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
+    fig.suptitle("Firm ties at the final quarter (one seed per scenario)", fontsize=11)
+    return writer.save(fig, stem, caption)
+
+
+def custom(writer: FigureWriter, draw: Callable[[], plt.Figure], stem: str,
+           caption: str) -> str:
+    return writer.save(draw(), stem, caption)
+
+
+def fmt(value: float) -> str:
+    """A number with as many digits as a table needs."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    a = abs(value)
+    if a >= 1000:
+        return f"{value:,.0f}"
+    if a >= 100:
+        return f"{value:.0f}"
+    if a >= 10:
+        return f"{value:.1f}"
+    if a >= 1:
+        return f"{value:.2f}"
+    if a == 0:
+        return "0"
+    if a >= 0.01:
+        return f"{value:.3f}"
+    return f"{value:.2g}"
+
+
+def _short(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float, np.number)) else str(value)

@@ -1,0 +1,408 @@
+"""Command line for experiments: `tased-experiment experiment=scenario_comparison`.
+
+An experiment is a Hydra multirun over configs/sweep.yaml with one file of
+configs/experiment/ selected. Each Hydra job is one design cell (a combination of swept
+presets and parameters) and runs the cell's replications one after another; the joblib
+launcher runs cells in parallel (`experiment.workers`). Seeds are `experiment.base_seed + k`
+for k < `experiment.replications`, the same in every cell (common random numbers), so
+results do not depend on the number of workers or the order of jobs.
+
+Layout of a sweep directory (default results/experiments/<experiment>/<town>/):
+
+    sweep.json                 the design: cells, seeds, command, experiment settings
+    runs/<cell>/cell.json      the cell's overrides and parameter values
+    runs/<cell>/seed<k>/       one run: model.parquet, firms.parquet, config.yaml, run.json
+                               (written last), or failed.json with the error and config
+    jobs/<n>/                  Hydra's record of each job (config, overrides, log)
+    table.parquet, summary.csv, failures.csv, figures/, report.md   (from `aggregate`)
+
+A finished run (run.json present) is never recomputed or overwritten: re-running a sweep
+into the same directory resumes it. A run that raises is recorded and the other runs go on;
+the command then exits 1 and lists the failed runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf, read_write
+
+from experiments.output import (RUN_FILE, _atomic_write, config_dict, one_line,
+                                project_version, simulate, write_run)
+from simulation.config import ModelConfig
+from simulation.presets import register_schema, to_model_config
+
+CONFIG_PATH = str(Path(__file__).resolve().parent.parent / "configs")
+MANIFEST = "sweep.json"
+CELL_FILE = "cell.json"
+FAILED_FILE = "failed.json"
+PROGRESS_FILE = "progress.log"
+RUNS_DIR = "runs"
+
+# Overrides that do not change what a run computes: they never name a cell.
+NOT_DESIGN = ("experiment", "firm_base.kinds", "seed", "hydra")
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass
+class ExperimentSettings:
+    """How an experiment is run and analysed (the `experiment` node of a sweep config)."""
+
+    name: str = "experiment"
+    #: the question of MODEL.md section 1 the experiment answers, for the report
+    question: str = ""
+    #: analysis of experiments/analysis.py that states the answer
+    analysis: str = "scenario_comparison"
+    #: parameters of that analysis
+    options: dict = field(default_factory=dict)
+    replications: int = 20
+    #: seeds are base_seed, base_seed + 1, ... in every cell (common random numbers)
+    base_seed: int = 0
+    #: cells run in parallel (joblib processes); 1 runs them one after another
+    workers: int = 2
+    out_dir: str = "results/experiments"
+    #: scenario of the paired differences ("compared with baseline")
+    reference: str = "baseline"
+    #: final-step outcomes in the report's tables and bar charts
+    outcomes: list = field(default_factory=lambda: [
+        "cfe_share", "employment_entropy", "members", "ties", "non_cfe_jobs_change",
+        "unemployment_rate", "public_cost", "cost_per_new_job"])
+    #: outputs drawn as time series
+    series: list = field(default_factory=lambda: [
+        "cfe_share", "employment_entropy", "members", "ties", "unemployment_rate",
+        "non_cfe_jobs", "residents", "public_cost_cumulative"])
+    #: figure formats
+    formats: list = field(default_factory=lambda: ["png", "svg"])
+
+
+@dataclass
+class FirmBase:
+    """Scales the initial number of firms of the chosen sector kinds (Q3's firm base).
+
+    The town presets give firms per sector; this multiplies `initial_firms` of every sector
+    whose kind is listed (rounded), so a sweep can vary the specialised firm base with one
+    number. The town's population and employment are unchanged.
+    """
+
+    scale: float = 1.0
+    kinds: list = field(default_factory=lambda: ["related", "supporting"])
+
+
+@dataclass
+class SweepConfig(ModelConfig):
+    experiment: ExperimentSettings = field(default_factory=ExperimentSettings)
+    firm_base: FirmBase = field(default_factory=FirmBase)
+
+
+def register_schemas() -> None:
+    register_schema()
+    ConfigStore.instance().store(name="sweep_schema", node=SweepConfig)
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~").split("@")[0]
+
+
+def design_overrides(overrides: list[str]) -> list[str]:
+    """The overrides that define a cell, sorted (experiment settings and seeds excluded)."""
+    keep = [o for o in overrides
+            if not any(_key(o) == k or _key(o).startswith(k + ".") for k in NOT_DESIGN)]
+    return sorted(keep)
+
+
+def cell_name(overrides: list[str]) -> str:
+    """Directory name of a cell: its design overrides, readable, unique and path-safe."""
+    items = design_overrides(overrides)
+    if not items:
+        return "default"
+    text = "__".join(items)
+    safe = re.sub(r"[^A-Za-z0-9._=,+-]", "-", text)
+    if safe != text or len(safe) > 120:
+        digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+        safe = f"{safe[:100]}-{digest}"
+    return safe
+
+
+def seeds(settings: Any) -> list[int]:
+    return [int(settings.base_seed) + k for k in range(int(settings.replications))]
+
+
+def apply_firm_base(data: dict, firm_base: dict) -> None:
+    """Scale `initial_firms` of the listed sector kinds in a plain config dict."""
+    scale, kinds = float(firm_base["scale"]), set(firm_base["kinds"])
+    if scale == 1.0:
+        return
+    for sector in data["town"]["sectors"]:
+        if sector.get("kind", "supporting") in kinds:
+            sector["initial_firms"] = int(round(sector.get("initial_firms", 10) * scale))
+
+
+def model_data(cfg: DictConfig) -> dict:
+    """A job's config as plain data for `to_model_config`, firm-base scaling applied."""
+    data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    for key in ("hydra", "experiment"):
+        data.pop(key, None)
+    apply_firm_base(data, data.pop("firm_base"))
+    return data
+
+
+def _json(path: Path, payload: dict) -> None:
+    _atomic_write(path, lambda p: Path(p).write_text(json.dumps(payload, indent=1,
+                                                                 default=str)))
+
+
+def _same_config(meta: dict, cfg: ModelConfig) -> bool:
+    return meta.get("config") == json.loads(json.dumps(config_dict(cfg)))
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """Runs done / total, elapsed time and ETA for the whole sweep, from any job.
+
+    The callback writes the total and the start time to sweep.json; every finished or failed
+    run appends one line to progress.log (an O_APPEND write of one short line), so every job
+    can count the sweep's runs without talking to the others.
+    """
+
+    def __init__(self, sweep_dir: Path) -> None:
+        self.log = sweep_dir / PROGRESS_FILE
+        manifest = sweep_dir / MANIFEST
+        info = json.loads(manifest.read_text()) if manifest.exists() else {}
+        self.total = int(info.get("total_runs", 0))
+        self.already = int(info.get("already_done", 0))
+        self.started = float(info.get("started", time.time()))
+        self.name = info.get("experiment", {}).get("name", "sweep")
+
+    def record(self, cell: str, seed: int, status: str, error: str = "") -> None:
+        line = json.dumps({"cell": cell, "seed": seed, "status": status, "error": error})
+        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (line + "\n").encode())
+        finally:
+            os.close(fd)
+        self.report()
+
+    def report(self) -> None:
+        lines = read_progress(self.log.parent)
+        new = len(lines)
+        failed = sum(1 for x in lines if x["status"] != "done")
+        done = min(self.already + new, self.total) if self.total else self.already + new
+        elapsed = time.time() - self.started
+        remaining = max(self.total - done, 0)
+        eta = _clock(elapsed / new * remaining) if new else "--"
+        failures = f" ({failed} failed)" if failed else ""
+        print(f"[{self.name}] {done}/{self.total or '?'} runs done{failures}, "
+              f"elapsed {_clock(elapsed)}, ETA {eta}", file=sys.stderr, flush=True)
+
+
+def read_progress(sweep_dir: Path) -> list[dict]:
+    path = sweep_dir / PROGRESS_FILE
+    if not path.exists():
+        return []
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+# --------------------------------------------------------------------------- one job
+
+
+def run_cell(cfg: DictConfig) -> None:
+    """One Hydra job: every replication of one design cell, each written as it finishes."""
+    hc = HydraConfig.get()
+    sweep_dir = Path(hc.sweep.dir)
+    overrides = list(hc.overrides.task)
+    cell = cell_name(overrides)
+    cell_dir = sweep_dir / RUNS_DIR / cell
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    params = {}
+    for o in design_overrides(overrides):
+        key = _key(o)
+        if key in hc.runtime.choices:
+            params[key] = hc.runtime.choices[key]
+        else:
+            value = OmegaConf.select(cfg, key)
+            params[key] = (OmegaConf.to_container(value, resolve=True)
+                           if OmegaConf.is_config(value) else value)
+    _json(cell_dir / CELL_FILE, {"cell": cell, "overrides": design_overrides(overrides),
+                                 "params": params})
+    progress = Progress(sweep_dir)
+    data = model_data(cfg)
+    try:
+        base, base_error = to_model_config(data), None
+    except Exception as err:  # one bad cell must not stop the sweep: each run records it
+        base, base_error = None, err
+    for seed in seeds(cfg.experiment):
+        run_dir = cell_dir / f"seed{seed}"
+        status, error = _run_one(run_dir, base, base_error, seed, data, cell, overrides)
+        if status != "skipped":
+            progress.record(cell, seed, status, error)
+
+
+def _run_one(run_dir: Path, base: ModelConfig | None, base_error: Exception | None, seed: int,
+             data: dict, cell: str, overrides: list[str]) -> tuple[str, str]:
+    """Run and write one replication; returns (status, error)."""
+    model_cfg = None
+    if base is not None:
+        model_cfg = copy.deepcopy(base)
+        model_cfg.seed = seed
+    finished = run_dir / RUN_FILE
+    if finished.exists():
+        meta = json.loads(finished.read_text())
+        if model_cfg is None or _same_config(meta, model_cfg):
+            return "skipped", ""
+        return "conflict", (f"{finished} holds a finished run of a different configuration; "
+                            f"it is kept: write this sweep to another directory")
+    try:
+        if base_error is not None:
+            raise base_error
+        start = time.perf_counter()
+        model_df, firm_df = simulate(model_cfg)
+        write_run(run_dir, model_cfg, model_df, firm_df, time.perf_counter() - start)
+        (run_dir / FAILED_FILE).unlink(missing_ok=True)
+        return "done", ""
+    except Exception as err:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config = config_dict(model_cfg) if model_cfg is not None else dict(data, seed=seed)
+        _json(run_dir / FAILED_FILE, {
+            "cell": cell, "overrides": design_overrides(overrides), "seed": seed,
+            "scenario": config.get("scenario"), "town": config.get("town", {}).get("name"),
+            "error": one_line(err), "error_type": type(err).__name__,
+            "traceback": traceback.format_exc(limit=6), "version": project_version(),
+            "config": config})
+        return "failed", one_line(err)
+
+
+# --------------------------------------------------------------------------- the sweep
+
+
+@dataclass
+class Outcome:
+    """What the main process learns about the sweep it ran (for the exit code)."""
+
+    sweep_dir: Path | None = None
+    finished: bool = False
+    failures: list = field(default_factory=list)
+    report: Path | None = None
+
+
+OUTCOME = Outcome()
+
+
+def expand_jobs(config: DictConfig) -> list[list[str]]:
+    """The jobs' override lists, exactly as Hydra's basic sweeper will build them."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    params = [f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()]
+    arguments = params + list(config.hydra.overrides.task)
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+    return [list(job) for batch in batches for job in batch]
+
+
+class SweepCallback(Callback):
+    """Writes the sweep's design before the jobs start; aggregates after they end."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        # Jobs re-resolve interpolations with their own overrides (a swept town would scatter
+        # runs over several directories): pin the directory the main process resolved.
+        with read_write(config.hydra.overrides):
+            quoted = str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'")
+            config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
+        jobs = expand_jobs(config)
+        cells = [cell_name(job) for job in jobs]
+        duplicates = sorted({c for c in cells if cells.count(c) > 1})
+        if duplicates:
+            raise ValueError(
+                f"several jobs map to the same cell {duplicates[0]!r}: they differ only in "
+                f"experiment settings or seed; set experiment.base_seed and "
+                f"experiment.replications instead of sweeping them")
+        settings = config.experiment
+        run_seeds = seeds(settings)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        already = sum((sweep_dir / RUNS_DIR / c / f"seed{s}" / RUN_FILE).exists()
+                      for c in cells for s in run_seeds)
+        total = len(cells) * len(run_seeds)
+        _json(sweep_dir / MANIFEST, {
+            "experiment": OmegaConf.to_container(settings, resolve=True),
+            "command": " ".join(["tased-experiment", *sys.argv[1:]]),
+            "overrides": list(config.hydra.overrides.task),
+            "sweeper_params": OmegaConf.to_container(config.hydra.sweeper.get("params") or {}),
+            "town": str(config.town.name), "steps": int(config.steps),
+            "cells": cells, "seeds": run_seeds, "total_runs": total, "already_done": already,
+            "started": time.time(), "version": project_version()})
+        (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
+        OUTCOME.sweep_dir = sweep_dir
+        skip = f" ({already} already finished, skipped)" if already else ""
+        print(f"[{settings.name}] {len(cells)} cells x {len(run_seeds)} seeds = {total} runs"
+              f"{skip}, {settings.workers} worker(s) -> {sweep_dir}", file=sys.stderr,
+              flush=True)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        finish(OUTCOME)
+
+
+def finish(outcome: Outcome) -> None:
+    """Aggregate the sweep directory and record this invocation's failed runs."""
+    from experiments.aggregate import build
+
+    if outcome.sweep_dir is None or outcome.finished:
+        return
+    outcome.finished = True
+    outcome.failures = [x for x in read_progress(outcome.sweep_dir) if x["status"] != "done"]
+    result = build(outcome.sweep_dir)
+    outcome.report = result.report
+    print(f"report: {result.report}")
+
+
+_sweep = hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="sweep")(run_cell)
+
+
+def main() -> None:
+    register_schemas()
+    try:
+        _sweep()
+    except SystemExit as stop:
+        if stop.code not in (None, 0):
+            if OUTCOME.sweep_dir is not None:
+                print("error: a job crashed; aggregating the runs that finished",
+                      file=sys.stderr)
+                finish(OUTCOME)
+            raise
+    if OUTCOME.failures:
+        print(f"error: {len(OUTCOME.failures)} run(s) failed (recorded in failed.json in "
+              f"their run directories and in failures.csv):", file=sys.stderr)
+        for x in OUTCOME.failures:
+            print(f"  {x['cell']} seed {x['seed']}: {x['error']}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
