@@ -27,7 +27,7 @@ class Tie:
         self.credit = 1.0
         self.since = since
         self.supply = supply  # a supplier tie to the CFE: carries procurement
-        self.weight = weight  # designated procurement weight (capacity when designated)
+        self.weight = weight  # procurement weight: capacity when linked, reset when a CMC is founded
 
 
 class Firm(mesa.Agent):
@@ -62,7 +62,6 @@ class Firm(mesa.Agent):
         self.resident_since: int | None = None
         self.applied_at: int | None = None
         self.plot = False
-        self.footloose_checked = False
         # cluster
         self.member = False
         self.bad_membership_steps = 0

@@ -83,10 +83,10 @@ class SectorConfig:
     #: national mean productivity of the sector relative to the town's at the start
     national_productivity: float = p(1.0, 0.01, 100.0, "ratio", "est.")
     #: unmet demand the town's firms could capture at the start, as a share of initial capacity
-    market_room: float = p(0.1, 0.0, 100.0, "share of initial capacity", "assumption")
+    market_room: float = p(0.0, 0.0, 100.0, "share of initial capacity", "assumption")
     #: absolute unmet demand for sectors with no firms at the start
     market_room_abs: float = p(0.0, 0.0, 1e6, "mln RUB / quarter", "assumption")
-    demand_trend: float = p(0.004, -0.2, 0.2, "growth per quarter", "est.: 1.5% a year real growth")
+    demand_trend: float = p(0.0015, -0.2, 0.2, "growth per quarter", "est.: 0.6% a year real growth")
     demand_volatility: float = p(0.03, 0.0, 1.0, "s.d. of log shock per quarter", "assumption")
     demand_persistence: float = p(0.8, 0.0, 0.999, "AR(1) coefficient of the shock")
     tased_eligible: bool = p(True, src="CAL: excluded activities")
@@ -111,7 +111,8 @@ class UniversityConfig:
 @dataclass
 class TownConfig:
     name: str = "town"
-    #: applied to population, employment, firms and money of the represented economy
+    #: presets give population and firms already scaled; the model multiplies public budgets,
+    #: the investor arrival rate and sectors' absolute market room by it (ClusterModel.money)
     scale: float = p(1.0, 1e-4, 1.0, "fraction of the real town represented")
     population: int = p(36_000, 3_000, 10_000_000, "persons", "CAL: Sokol 36k (2021)")
     participation: float = p(0.5, 0.1, 0.9, "labour force / population", "est.")
@@ -127,7 +128,7 @@ class TownConfig:
     cfe_suppliers: int = p(15, 0, 10_000, "firms linked to the CFE at start", "est.")
     #: Pareto shape of firm sizes (most firms under 50 employees)
     firm_size_alpha: float = p(1.3, 0.5, 5.0, "Pareto shape", "est.")
-    firm_size_min: int = p(3, 1, 1000, "employees")
+    firm_size_min: int = p(2, 1, 1000, "employees, smallest incumbent")
     wage: float = p(0.12, 0.001, 10.0, "mln RUB / worker / quarter", "est.: 40k RUB a month")
     urban_quality: float = p(0.4, 0.0, 1.0, "index", "assumption")
     serviced_plots: int = p(2, 0, 100_000, "plots ready for investors", "assumption")
@@ -170,9 +171,14 @@ class TasedConfig:
     profit_federal_6_10: float = p(0.02, 0.0, 1.0, "rate, years 6-10", "CAL")
     profit_regional_6_10: float = p(0.10, 0.0, 1.0, "rate, years 6-10", "CAL")
     contributions: float = p(0.076, 0.0, 1.0, "share of payroll, 10 years", "CAL")
+    first_period_steps: int = p(20, 0, 1000, "quarters of the 0% + 5% profit-tax rates",
+                                "CAL: years 1-5")
+    benefit_steps: int = p(40, 0, 1000, "quarters of reduced contributions and profit tax",
+                           "CAL: years 1-10")
     property_holiday_steps: int = p(20, 0, 1000, "quarters at 0% property tax", "CAL: 5 years")
     #: municipal administrative delay before a residency decision
-    admin_delay_steps: int = p(1, 0, 100, "quarters", "assumption")
+    admin_delay_steps: int = p(1, 1, 100, "quarters (decided in stage 2, after entry)",
+                               "assumption")
     #: infrastructure investment for the site while the regime runs
     infrastructure_per_step: float = p(40.0, 0.0, 1e6, "mln RUB / quarter",
                                        "est.: Fund deals 46-252 mln RUB")
@@ -222,6 +228,8 @@ class ClusterConfig:
     agglomeration: float = p(0.02, 0.0, 10.0, "inflow per related member", "assumption")
     congestion: float = p(40.0, 1.0, 1e5, "related members", "CAL: critical mass 30-50 (L)")
     #: months of expected innovation value a firm counts when weighing membership
+    #: Granovetter thresholds are drawn uniformly from [threshold_min, 1]
+    threshold_min: float = p(0.3, 0.0, 1.0, "share of partners", "assumption (Granovetter 1978)")
     value_horizon_steps: int = p(8, 1, 1000, "quarters")
 
 
@@ -260,11 +268,14 @@ class FirmConfig:
     #: elasticity of demand for the town's sector to its productivity vs national
     capture_elasticity: float = p(1.5, 0.0, 10.0, "elasticity", "assumption")
     #: how far the town's tradable sales grow with its capacity (0 fixed pie, 1 price taker)
-    market_access: float = p(0.5, 0.0, 1.0, "elasticity", "assumption")
+    market_access: float = p(0.8, 0.0, 1.0, "elasticity", "assumption")
     national_productivity_growth: float = p(0.0025, -0.1, 0.1, "per quarter", "est.: 1%/year")
     sales_capacity_slack: float = p(0.15, 0.0, 2.0, "output above capacity", "assumption")
     rd_intensity_mean: float = p(0.01, 0.0, 0.5, "share of sales", "est.")
     rd_intensity_ki: float = p(0.05, 0.0, 0.5, "share of sales in skill-intensive sectors", "est.")
+    rd_dispersion: float = p(0.5, 0.0, 5.0, "s.d. of log R&D intensity across firms", "est.")
+    #: skill need from which a sector counts as knowledge-intensive
+    skill_intensive: float = p(0.4, 0.0, 1.0, "share of skilled jobs")
     overhead: float = p(0.02, 0.0, 10.0, "mln RUB / quarter fixed cost", "est.")
     capital_per_worker: float = p(2.0, 0.0, 1e4, "mln RUB", "est.")
 
@@ -274,6 +285,9 @@ class NetworkConfig:
     """Partner search and ties (SKIN, Cowan-Jonard-Zimmermann 2007)."""
 
     knowledge_dims: int = p(4, 1, 64, "dimensions")
+    knowledge_noise: float = p(0.05, 0.0, 1.0, "s.d. of a firm's knowledge around its sector's")
+    knowledge_spread: float = p(0.5, 0.0, 1.0, "distance of unrelated sectors from the core's")
+    memory: int = p(8, 0, 1000, "past partners a firm remembers")
     search_prob: float = p(0.1, 0.0, 1.0, "per quarter when satisfied")
     search_prob_unsatisfied: float = p(0.4, 0.0, 1.0, "per quarter when profit < 0")
     max_candidates: int = p(8, 1, 1000, "candidates per search")
@@ -300,10 +314,13 @@ class InnovationConfig:
     base_hazard: float = p(0.008, 0.0, 1.0, "per quarter", "CAL: about 9% of firms a year (L)")
     step_mean: float = p(0.0, -1.0, 1.0, "mean log productivity draw")
     step_sd: float = p(0.08, 0.0, 1.0, "s.d. of log productivity draw")
+    size_reference: float = p(50.0, 1.0, 1e6, "employees above which draws shrink")
+    size_elasticity: float = p(0.2, 0.0, 1.0, "elasticity of the draw s.d. to size",
+                               "Stanley et al. 1996")
     imitation_prob: float = p(0.05, 0.0, 1.0, "per quarter at full absorptive capacity")
     imitation_share: float = p(0.25, 0.0, 1.0, "share of the gap closed")
     absorptive_base: float = p(0.3, 0.0, 1.0, "absorptive capacity without R&D")
-    local_spillover: float = p(0.03, 0.0, 10.0, "inflow per related local firm (bounded)")
+    local_spillover: float = p(0.03, 0.0, 10.0, "inflow per log related local firm")
     university_effect: float = p(0.3, 0.0, 10.0, "inflow from a university link")
     university_link_prob: float = p(0.05, 0.0, 1.0, "per quarter for skill-intensive firms")
     radical_prob: float = p(0.05, 0.0, 1.0, "sector move per quarter after losses")
@@ -320,7 +337,7 @@ class EntryConfig:
     attract_cluster: float = p(0.5, 0.0, 100.0, "log-rate effect of an active CMC")
     attract_suppliers: float = p(0.3, 0.0, 100.0, "log-rate effect of supplier base")
     investor_jobs_mean: float = p(40.0, 1.0, 1e5, "jobs", "CAL: heavy-tailed resident sizes")
-    investor_jobs_alpha: float = p(1.5, 0.5, 10.0, "Pareto shape")
+    investor_jobs_alpha: float = p(1.5, 1.05, 10.0, "Pareto shape (mean finite above 1)")
     capex_per_job: float = p(3.3, 0.0, 1e4, "mln RUB", "CAL: 2.5-6 (est. 3.3)")
     hurdle: float = p(1.15, 0.0, 100.0, "required NPV / capex", "assumption")
     discount_rate: float = p(0.03, 0.0, 1.0, "per quarter", "est.: key rate ~12%/year")
@@ -335,7 +352,9 @@ class EntryConfig:
                                   "Neffke-Henning-Boschma 2011")
     widen: float = p(0.2, 0.0, 1.0, "relatedness added to skill-intensive sectors by links")
     footloose_share: float = p(0.3, 0.0, 1.0, "share of investors that are footloose", "est.")
-    resident_jobs_years: int = p(4, 1, 100, "quarters to reach planned jobs")
+    ramp_up_steps: int = p(4, 1, 100, "quarters an entrant hires toward its planned jobs")
+    spinoff_capex_share: float = p(0.3, 0.0, 10.0, "spinoff capex / investor capex per job", "est.")
+    supplier_base_scale: float = p(50.0, 1.0, 1e6, "supporting and related firms per log unit")
 
 
 @dataclass
@@ -343,11 +362,11 @@ class LabourConfig:
     natural_unemployment: float = p(0.05, 0.0, 0.5, "rate")
     wage_flexibility: float = p(0.1, 0.0, 10.0, "wage growth per point of tightness")
     wage_max_change: float = p(0.03, 0.0, 1.0, "per quarter")
-    migration_base: float = p(0.002, 0.0, 1.0, "share of population per quarter",
+    migration_base: float = p(0.003, 0.0, 1.0, "share of population per quarter",
                               "CAL: -1% to -2% a year (est.)")
     migration_unemployment: float = p(0.05, 0.0, 10.0, "per point above natural rate")
     migration_urban: float = p(0.004, 0.0, 1.0, "reduction per unit of urban quality")
-    inflow_tightness: float = p(0.1, 0.0, 10.0, "in-migration per unit of unfilled vacancies")
+    inflow_tightness: float = p(0.15, 0.0, 10.0, "in-migration per unit of unfilled vacancies")
     retirement_rate: float = p(0.006, 0.0, 1.0, "share of labour force per quarter", "est.")
     entrants_rate: float = p(0.006, 0.0, 1.0, "school leavers, share of labour force", "est.")
     graduate_retention: float = p(0.5, 0.0, 1.0, "share staying at urban quality 1")

@@ -121,7 +121,7 @@ def _recent_share(m: ClusterModel, firms: list) -> float:
 
 
 def productivity(m: ClusterModel, o: Observation) -> float:
-    """Employment-weighted revenue per worker of the town's firms (mln RUB / quarter)."""
+    """Employment-weighted productivity: revenue per worker at full capacity (mln RUB/quarter)."""
     return float(o.productivity @ o.employees / o.firm_jobs) if o.firm_jobs else 0.0
 
 

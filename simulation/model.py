@@ -1,6 +1,6 @@
 """ClusterModel: a mono-town with a TASED regime and a (possible) industrial cluster.
 
-`step` reads as the schedule of docs/ODD.md section 3; each stage is a method below, and each
+`step` reads as the schedule of docs/ODD.md section 1.3; each stage is a method below, and each
 decision calls a rule from `rules.py`.
 """
 
@@ -18,14 +18,12 @@ from simulation.agents import (ClusterManagementCompany, FederalAuthority, Firm,
 from simulation.config import ClusterFounder, ModelConfig, ProcurementRule, validate
 from simulation.fiscal import Ledger
 
-SKILL_INTENSIVE = 0.4  # skill need from which a sector counts as knowledge-intensive
-
 
 class ClusterModel(mesa.Model):
     """Build with a validated `ModelConfig`, or by preset names for interactive use.
 
-    >>> model = ClusterModel(town="sokol", scenario="top_down", seed=3)  # doctest: +SKIP
-    >>> model.run()                                                     # doctest: +SKIP
+    From the presets: ``ClusterModel(town=..., scenario=..., seed=..., overrides={...})``;
+    then ``model.run()`` and read ``model.records``.
     """
 
     def __init__(self, cfg: ModelConfig | None = None, *, town: str = "sokol",
@@ -89,7 +87,7 @@ class ClusterModel(mesa.Model):
     )
 
     def step(self) -> None:
-        """One quarter: the stages of ODD section 3, in order."""
+        """One quarter: the stages of ODD section 1.3, in order."""
         self.time_step += 1
         self.ledger.new_step()
         self._reset_counters()
@@ -123,6 +121,7 @@ class ClusterModel(mesa.Model):
         self.eligible = np.array([s.tased_eligible for s in secs])
         self.open_to_entry = np.array([s.open_to_entry for s in secs])
         self.supplier_sector = np.isin(self.sector_kind, ["related", "supporting"])
+        self.skill_intensive = self.skill_need >= self.cfg.firms.skill_intensive
         self.cfe_sector = self.sector_names.index(town.cfe_sector)
         rel = np.full((n, n), town.relatedness_base)
         same = self.sector_kind[:, None] == self.sector_kind[None, :]
@@ -138,7 +137,7 @@ class ClusterModel(mesa.Model):
         core = self.rng.uniform(0.35, 0.65, size=k)
         directions = self.rng.normal(size=(n, k))
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-        spread = 0.5 * (1.0 - rel[:, self.cfe_sector])
+        spread = self.cfg.network.knowledge_spread * (1.0 - rel[:, self.cfe_sector])
         self.sector_centre = np.clip(core + spread[:, None] * directions, 0.0, 1.0)
         self.demand_x = np.zeros(n)
 
@@ -155,15 +154,20 @@ class ClusterModel(mesa.Model):
 
     def _new_knowledge(self, sector: int, parent: Firm | None = None,
                        share: float = 0.0) -> np.ndarray:
-        own = self.sector_centre[sector] + self.draw.normal(0.0, 0.05, self.cfg.network.knowledge_dims)
+        net = self.cfg.network
+        own = self.sector_centre[sector] + self.draw.normal(0.0, net.knowledge_noise,
+                                                            net.knowledge_dims)
         if parent is not None:
             own = share * np.asarray(parent.knowledge) + (1.0 - share) * own
         return tuple(np.clip(own, 0.0, 1.0).tolist())
 
     def _rd_intensity(self, sector: int) -> float:
         f = self.cfg.firms
-        mean = f.rd_intensity_ki if self.skill_need[sector] >= SKILL_INTENSIVE else f.rd_intensity_mean
-        return float(mean * self.draw.lognormal(0.0, 0.5))
+        mean = f.rd_intensity_ki if self.skill_intensive[sector] else f.rd_intensity_mean
+        return float(mean * self.draw.lognormal(0.0, f.rd_dispersion))
+
+    def _threshold(self, rng: np.random.Generator) -> float:
+        return float(rng.uniform(self.cfg.cluster.threshold_min, 1.0))
 
     def _build_firms(self) -> None:
         cfg, town = self.cfg, self.cfg.town
@@ -179,10 +183,8 @@ class ClusterModel(mesa.Model):
         n_other = sum(counts)
         sectors = np.repeat(np.arange(self.n_sectors), counts)
         self.rng.shuffle(sectors)
-        sizes = town.firm_size_min * (1.0 + self.rng.pareto(town.firm_size_alpha, n_other))
-        sizes = np.maximum(1, np.round(sizes * other_jobs / sizes.sum())).astype(int)
-        sizes = np.minimum(sizes, max(1, cfe_jobs // 2))
-        sizes[np.argmax(sizes)] += other_jobs - sizes.sum() if n_other else 0
+        raw = town.firm_size_min * (1.0 + self.rng.pareto(town.firm_size_alpha, n_other))
+        sizes = rules.allocate_sizes(raw, other_jobs, town.firm_size_min, max(1, cfe_jobs // 2))
         disp = cfg.firms.productivity_dispersion
         self.initial_mean_productivity = np.array([s.productivity for s in town.sectors])
         cfe_a = town.cfe_productivity * self.initial_mean_productivity[self.cfe_sector]
@@ -196,7 +198,7 @@ class ClusterModel(mesa.Model):
             a = self.initial_mean_productivity[sector] * float(self.rng.lognormal(-disp**2 / 2, disp))
             firm = Firm(self, sector, int(max(1, size)), a, self._new_knowledge(sector),
                         self._rd_intensity(sector), cfg.firms.initial_net_worth * a * size,
-                        "incumbent", threshold=float(self.rng.uniform(0.3, 1.0)))
+                        "incumbent", threshold=self._threshold(self.rng))
             firm.capex = cfg.firms.capital_per_worker * firm.employees
             self.firms.append(firm)
         for f in self.firms:
@@ -211,7 +213,7 @@ class ClusterModel(mesa.Model):
         view = self.market_view()
         emp, mean_a, cap = view["emp"], view["mean_a"], view["cap"]
         self.base_mean_productivity = mean_a.copy()
-        rd_mean = np.where(self.skill_need >= SKILL_INTENSIVE, cfg.firms.rd_intensity_ki,
+        rd_mean = np.where(self.skill_intensive, cfg.firms.rd_intensity_ki,
                            cfg.firms.rd_intensity_mean)
         self.input_share = np.array([
             rules.calibrated_input_share(mean_a[s], self.wage, cfg.taxes.contributions,
@@ -326,10 +328,10 @@ class ClusterModel(mesa.Model):
         return self.labour_force - self.public_jobs - self.firm_employment()
 
     def link(self, a: Firm, b: Firm, supply: bool = False) -> None:
-        """Create a tie; a tie with the CFE makes the other firm a supplier."""
-        if a.is_cfe or b.is_cfe:
-            supply = True
+        """Create a tie; a tie of the CFE with a related or supporting firm is a supply tie."""
         other = b if a.is_cfe else a
+        if (a.is_cfe or b.is_cfe) and self.supplier_sector[other.sector]:
+            supply = True
         tie = Tie(self.time_step, supply, weight=other.productivity * other.employees)
         a.ties[b] = tie
         b.ties[a] = tie
@@ -339,7 +341,8 @@ class ClusterModel(mesa.Model):
         b.ties.pop(a, None)
         a.past_partners.append(b)
         b.past_partners.append(a)
-        del a.past_partners[:-8], b.past_partners[:-8]
+        keep = self.cfg.network.memory
+        del a.past_partners[:len(a.past_partners) - keep], b.past_partners[:len(b.past_partners) - keep]
 
     # ================================================================== 1 environment
 
@@ -360,6 +363,7 @@ class ClusterModel(mesa.Model):
     def authorities_act(self) -> None:
         if not self.tased_active():
             self._end_residencies()
+        self.complete_plots()
         for authority in self.authorities:
             authority.act()
         self.cluster_initiative()
@@ -374,21 +378,24 @@ class ClusterModel(mesa.Model):
             f.applied_at = None
 
     def _footloose_check(self, f: Firm) -> None:
-        """A footloose resident leaves when it would lose money at standard rates."""
-        if not f.footloose or f.footloose_checked:
+        """A footloose resident leaves when its last quarter would have lost money at the rates
+        that apply once the current benefits end (checked at each change and at the end)."""
+        if not f.footloose:
             return
-        f.footloose_checked = True
-        t = self.cfg.taxes
-        c = rules.contribution_rate(f.resident_age(), self.cfg.tased, t)
-        extra = self.wage * f.employees * (t.contributions - c)
-        if f.profit - extra < 0:
+        t, tx = self.cfg.tased, self.cfg.taxes
+        age = f.resident_age()
+        later = None if age is None or age >= t.benefit_steps or not self.tased_active() else age
+        extra = self.wage * f.employees * (rules.contribution_rate(later, t, tx)
+                                           - rules.contribution_rate(age, t, tx)) \
+            + f.capex * (rules.property_rate(later, t, tx) - rules.property_rate(age, t, tx))
+        profit = f.profit - extra
+        after = profit - sum(rules.profit_tax_rates(later, t, tx)) * max(profit, 0.0)
+        if after < 0:
             f.leaving = True
 
     def invest_in_site(self) -> None:
         """Monotown Fund co-finances serviced plots ahead of demand (ODD 4.8)."""
         t = self.cfg.tased
-        while self.plot_pipeline and self.plot_pipeline[0][0] <= self.time_step:
-            self.serviced_plots += self.plot_pipeline.pop(0)[1]
         used = sum(1 for f in self.firms if f.plot)
         planned = self.serviced_plots - used + sum(p for _, p in self.plot_pipeline)
         if planned >= t.plot_buffer:
@@ -397,7 +404,12 @@ class ClusterModel(mesa.Model):
         self.ledger.spend("federal", "infrastructure", amount * t.fund_share)
         self.ledger.spend("regional", "infrastructure", amount * (1.0 - t.fund_share))
         self.plot_pipeline.append((self.time_step + t.construction_lag_steps,
-                                   amount / self.money(t.plot_cost)))
+                                   amount / t.plot_cost))
+
+    def complete_plots(self) -> None:
+        """Plots under construction are delivered after the lag, whether or not the regime runs."""
+        while self.plot_pipeline and self.plot_pipeline[0][0] <= self.time_step:
+            self.serviced_plots += self.plot_pipeline.pop(0)[1]
 
     def free_plots(self) -> int:
         return int(self.serviced_plots) - sum(1 for f in self.firms if f.plot)
@@ -413,15 +425,25 @@ class ClusterModel(mesa.Model):
                         f.cfe_revenue_share, self.cfg.tased):
                     f.resident_since = self.time_step
             age = f.resident_age()
-            if age is not None and age in (20, 40):
+            if age is not None and age in (self.cfg.tased.first_period_steps,
+                                           self.cfg.tased.benefit_steps):
                 self._footloose_check(f)
+                if age >= self.cfg.tased.benefit_steps:
+                    f.resident_since = None  # all benefits used up
 
     def cluster_initiative(self) -> None:
         """Authorities found the CMC at the start step (and again while support lasts)."""
         c = self.cfg.cluster
         if c.founder == ClusterFounder.authorities and self.cmc is None and self.support_active():
-            self.cmc = ClusterManagementCompany(self, c.founder, c.management_quality)
-            self.founding_events += 1
+            self._found_cmc()
+
+    def _found_cmc(self) -> None:
+        """A new CMC; the CFE's current suppliers are designated at their present capacity."""
+        c = self.cfg.cluster
+        self.cmc = ClusterManagementCompany(self, c.founder, c.management_quality)
+        self.founding_events += 1
+        for f, tie in self.cfe.ties.items():
+            tie.weight = f.productivity * f.employees
 
     def pay_cluster_money(self) -> None:
         """CMC grant or fee match, then membership and joint-project subsidies, pro rata."""
@@ -478,7 +500,7 @@ class ClusterModel(mesa.Model):
             "urban": self.urban_quality - self.cfg.town.urban_quality,
             "cluster": float(self.cmc is not None),
             "suppliers": math.log1p(sum(1 for f in self.firms if self.sector_kind[f.sector]
-                                        in ("supporting", "related")) / 50.0),
+                                        in ("supporting", "related")) / e.supplier_base_scale),
         }
         effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
                    "cluster": e.attract_cluster, "suppliers": e.attract_suppliers}
@@ -506,7 +528,7 @@ class ClusterModel(mesa.Model):
         if origin is not None:
             density = 0.5 * density + 0.5 * self.relatedness[origin]
         if widen:
-            density = density + e.widen * (self.skill_need >= SKILL_INTENSIVE)
+            density = density + e.widen * self.skill_intensive
         p = rules.sector_choice_probs(density, e.relatedness_weight, allowed)
         return int(self.draw.choice(self.n_sectors, p=p))
 
@@ -542,7 +564,7 @@ class ClusterModel(mesa.Model):
 
     def _rd_intensity_mean(self, sector: int) -> float:
         f = self.cfg.firms
-        return f.rd_intensity_ki if self.skill_need[sector] >= SKILL_INTENSIVE else f.rd_intensity_mean
+        return f.rd_intensity_ki if self.skill_intensive[sector] else f.rd_intensity_mean
 
     def _consider_investor(self) -> None:
         """An external investor compares NPV (with TASED benefits) to capex times the hurdle."""
@@ -579,14 +601,14 @@ class ClusterModel(mesa.Model):
             sector = self._choose_sector(parent.sector, self.open_to_entry,
                                          widen=parent.university is not None or parent.member)
         else:
-            allowed = (self.skill_need >= SKILL_INTENSIVE) & self.open_to_entry
+            allowed = self.skill_intensive & self.open_to_entry
             if not allowed.any():
                 return
             sector = self._choose_sector(None, allowed, widen=True)
         jobs = e.spinoff_jobs
         disp = cfg.firms.productivity_dispersion
         a = self._market["mean_a"][sector] * float(self.draw.lognormal(0.0, disp))
-        capex = e.capex_per_job * jobs * 0.3
+        capex = e.capex_per_job * jobs * e.spinoff_capex_share
         npv = rules.entry_npv(self.expected_profits(sector, jobs, a, capex, False),
                               e.discount_rate)
         if npv < capex or self._pool <= 0:
@@ -614,7 +636,7 @@ class ClusterModel(mesa.Model):
         firm = Firm(self, sector, hired, productivity, knowledge, self._rd_intensity(sector),
                     self.cfg.firms.initial_net_worth * productivity * max(1, jobs) + 0.0,
                     origin, parent=parent, footloose=footloose, capex=capex,
-                    cfe_affiliated=cfe_affiliated, threshold=float(self.draw.uniform(0.3, 1.0)))
+                    cfe_affiliated=cfe_affiliated, threshold=self._threshold(self.draw))
         firm.alive = True
         firm.planned_jobs = jobs
         self.firms.append(firm)
@@ -646,7 +668,7 @@ class ClusterModel(mesa.Model):
             firm = Firm(self, sector, size, a, self._new_knowledge(sector, cfe, 0.5),
                         self._rd_intensity(sector), self.cfg.firms.initial_net_worth * value,
                         "outsourced", parent=cfe, capex=self.cfg.firms.capital_per_worker * size,
-                        threshold=float(self.draw.uniform(0.3, 1.0)))
+                        threshold=self._threshold(self.draw))
             firm.alive = True
             firm.planned_jobs = size
             self.firms.append(firm)
@@ -690,7 +712,7 @@ class ClusterModel(mesa.Model):
         cfe_i = index[self.cfe]
         input_share = self.input_share[sec].copy()
         input_share[cfe_i] = min(0.95, input_share[cfe_i] + self.cfe_extra_input)
-        suppliers = [(index[f], tie) for f, tie in self.cfe.ties.items()]
+        suppliers = [(index[f], tie) for f, tie in self.cfe.ties.items() if tie.supply]
         if suppliers:
             procurement = cfg.cfe.local_procurement_share * self.input_share[self.cfe_sector] \
                 * sales[cfe_i] + self.cfe_extra_input * sales[cfe_i]
@@ -773,10 +795,13 @@ class ClusterModel(mesa.Model):
         emp = self._array("employees", int)
         target = self._array("sales") / self._array("productivity")
         planned = np.fromiter((getattr(f, "planned_jobs", 0) for f in firms), float, len(firms))
-        target = np.maximum(target, np.where(self._array("born", int) >= self.time_step - 4,
+        ramp = self.time_step - cfg.entry.ramp_up_steps
+        target = np.maximum(target, np.where(self._array("born", int) >= ramp,
                                              planned, 0.0))
         desired = np.round(emp + cfg.firms.labour_adjustment * (target - emp)).astype(int)
-        desired = np.maximum(desired, 0)
+        # only a profitable firm expands; any firm sheds labour it cannot sell the output of
+        profitable = self._array("after_tax") > 0
+        desired = np.maximum(np.where(profitable, desired, np.minimum(desired, emp)), 0)
         fired = np.maximum(emp - desired, 0)
         emp = emp - fired
         cfe_i = 0  # the CFE is created first and never exits
@@ -846,8 +871,10 @@ class ClusterModel(mesa.Model):
         related = self.relatedness @ counts
         related_members = self._related_members(list(self.cmc.members) if self.cmc else [])
         u_inn, u_imi, u_uni, u_rad = self.draw.random((4, n))
-        draws = self.draw.normal(inn.step_mean, inn.step_sd, n)
         sec = self._market["sector"]
+        sd = rules.innovation_step_sd(self._market["firm_emp"], inn.step_sd, inn.size_reference,
+                                      inn.size_elasticity)
+        draws = inn.step_mean + sd * self.draw.standard_normal(n)
         member = self._array("member", bool)
         rd = self._array("rd_intensity")
         uni_knowledge = np.fromiter((f.university.knowledge if f.university is not None else 0.0
@@ -868,7 +895,7 @@ class ClusterModel(mesa.Model):
         for i in np.flatnonzero(u_imi < inn.imitation_prob * ac):
             self.adoptions += firms[i].imitate()
         if self.universities:
-            seekers = (u_uni < inn.university_link_prob) & (self.skill_need[sec] >= SKILL_INTENSIVE)
+            seekers = (u_uni < inn.university_link_prob) & self.skill_intensive[sec]
             for i in np.flatnonzero(seekers):
                 f = firms[i]
                 uni = self.universities[int(u_uni[i] * 1e6) % len(self.universities)]
@@ -906,11 +933,15 @@ class ClusterModel(mesa.Model):
     # ================================================================== 8 membership
 
     def membership_benefit(self, f: Firm, related_members: np.ndarray, quality: float,
-                           intensity: float, subsidy: float) -> float:
-        """Expected net gain of membership for f (ODD 4.5)."""
+                           intensity: float, subsidy: float, counted: bool | None = None) -> float:
+        """Expected net gain of membership for f (ODD 3.4, cluster membership).
+
+        `related_members` counts members by relatedness to each sector; `counted` says whether
+        f is among them (by default: whether it is a member).
+        """
         c, inn = self.cfg.cluster, self.cfg.innovation
         base_inflow = getattr(f, "last_inflow", 0.0)
-        own = 1.0 if f.member else 0.0
+        own = 1.0 if (f.member if counted is None else counted) else 0.0
         agglo = rules.bounded_spillover(related_members[f.sector] - own, c.agglomeration,
                                         c.congestion)
         boost = c.service_absorptive * quality * intensity
@@ -980,12 +1011,13 @@ class ClusterModel(mesa.Model):
         willing: list[Firm] = []
         for _ in range(2):
             rel = self._related_members(willing)
+            counted = set(willing)
             willing = [f for f in firms if not self.local[f.sector]
                        and self.membership_benefit(f, rel, c.management_quality, 1.0,
-                                                  self._expected_subsidy(f)) > 0]
+                                                  self._expected_subsidy(f),
+                                                  counted=f in counted) > 0]
         if len(willing) >= c.min_founders:
-            self.cmc = ClusterManagementCompany(self, c.founder, c.management_quality)
-            self.founding_events += 1
+            self._found_cmc()
             for f in willing:
                 self.cmc.admit(f)
             self.priority = self.authorities[1].choose_priorities()

@@ -63,6 +63,34 @@ def split_by_weight(total: np.ndarray, weights: np.ndarray, group: np.ndarray,
     return share * total[group]
 
 
+def allocate_sizes(raw: np.ndarray, total: int, floor: int, cap: int) -> np.ndarray:
+    """Integer firm sizes proportional to `raw`, each in [floor, cap], summing to `total`.
+
+    Sizes above the cap are cut and the excess is spread over the other firms in proportion
+    to their sizes; the rounding remainder goes to the largest uncapped firms, one job each.
+    """
+    floor = min(floor, total // max(1, len(raw)), cap)
+    sizes = floor + np.asarray(raw, dtype=float) * (total - floor * len(raw)) / raw.sum()
+    for _ in range(50):
+        over = sizes > cap
+        if not over.any():
+            break
+        excess = (sizes[over] - cap).sum()
+        sizes[over] = cap
+        free = ~over & (sizes < cap)
+        sizes[free] += excess * sizes[free] / sizes[free].sum()
+    out = np.clip(np.floor(sizes), floor, cap).astype(int)
+    order = np.argsort(-(sizes - np.floor(sizes)), kind="stable")
+    i = 0
+    while out.sum() != total and i < 10 * len(out):
+        j = order[i % len(out)]
+        step = 1 if out.sum() < total else -1
+        if floor <= out[j] + step <= cap:
+            out[j] += step
+        i += 1
+    return out
+
+
 # --------------------------------------------------------------------------- taxes (4.8)
 
 
@@ -72,18 +100,16 @@ def profit_tax_rates(resident_age: int | None, tased: "object", taxes: "object"
 
     Standard 3% + 17%; residents 0% + 5% in years 1-5, 2% + 10% in years 6-10 (473-FZ).
     """
-    if resident_age is None:
+    if resident_age is None or resident_age >= tased.benefit_steps:
         return taxes.profit_federal, taxes.profit_regional
-    if resident_age < 20:
+    if resident_age < tased.first_period_steps:
         return tased.profit_federal_1_5, tased.profit_regional_1_5
-    if resident_age < 40:
-        return tased.profit_federal_6_10, tased.profit_regional_6_10
-    return taxes.profit_federal, taxes.profit_regional
+    return tased.profit_federal_6_10, tased.profit_regional_6_10
 
 
 def contribution_rate(resident_age: int | None, tased: "object", taxes: "object") -> float:
     """Insurance contributions: 7.6% of payroll for residents' first 10 years, else 30%."""
-    if resident_age is not None and resident_age < 40:
+    if resident_age is not None and resident_age < tased.benefit_steps:
         return tased.contributions
     return taxes.contributions
 
@@ -142,7 +168,8 @@ def knowledge_gain(distance: float, optimal: float) -> float:
 def tie_success_prob(credit: float, common_partners: int, base: float) -> float:
     """Chance a joint project succeeds: p = 1 - (1 - p0) exp(-(credit + common) / 4).
 
-    Relational credit and shared partners build trust (Cowan, Jonard, Zimmermann 2007).
+    Relational credit and shared partners build trust (Cowan, Jonard, Zimmermann 2007); the
+    partner search counts common partners, the quarterly project draw uses credit alone.
     """
     return 1.0 - (1.0 - base) * math.exp(-(credit + common_partners) / 4.0)
 
@@ -173,6 +200,16 @@ def innovation_prob(rd_intensity: float, inflow: float, absorptive: float, base:
     """
     return 1.0 - np.exp(-(base + rd_effect * rd_intensity
                           + inflow_effect * absorptive * np.log1p(inflow)))
+
+
+def innovation_step_sd(employees: np.ndarray, sd: float, reference: float,
+                       elasticity: float) -> np.ndarray:
+    """s.d. of a firm's log productivity draw: sd * (L / L_ref)^(-beta) above L_ref.
+
+    A large firm's productivity is an average over many units, so its innovations move it less
+    (growth volatility falls with size; Stanley et al. 1996, beta about 0.15-0.2).
+    """
+    return sd * np.maximum(1.0, employees / reference) ** (-elasticity)
 
 
 def bounded_spillover(n_related: float, per_firm: float, congestion: float) -> float:
@@ -286,11 +323,3 @@ def urban_quality_update(quality: float, investment: float, population: float, e
     half = half_saturation * population / 36_000.0
     gain = effect * investment / (investment + half) if investment > 0 else 0.0
     return min(1.0, max(0.0, quality + gain * (1.0 - quality) - depreciation * quality))
-
-
-def ration(requests: np.ndarray, available: float) -> np.ndarray:
-    """Integer hires when requests exceed the pool: each gets floor(r * available / total)."""
-    total = requests.sum()
-    if total <= available:
-        return requests.copy()
-    return np.floor(requests * (available / total)).astype(requests.dtype)

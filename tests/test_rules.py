@@ -33,6 +33,16 @@ def test_demand_split():
     assert_allclose(empty, [0.0])
 
 
+def test_allocate_sizes_respects_total_and_cap():
+    sizes = rules.allocate_sizes(np.array([1.0, 1.0, 2.0, 100.0]), 40, 1, 15)
+    assert sizes.sum() == 40 and sizes.max() <= 15 and sizes.min() >= 1
+    # floor 1 each, then 36 in proportion 1:1:2:100 -> 1.35, 1.35, 1.69, 35.6; the 20.6 cut from
+    # the largest is spread in proportion to the others' sizes -> 7.67, 7.67, 9.64; rounding
+    assert list(sizes) == [8, 8, 9, 15]
+    assert list(rules.allocate_sizes(np.array([1.0, 3.0]), 8, 0, 100)) == [2, 6]
+    assert list(rules.allocate_sizes(np.array([1.0, 3.0]), 8, 2, 100)) == [3, 5]
+
+
 def test_tased_tax_schedule():
     assert rules.profit_tax_rates(None, TASED, TAXES) == (0.03, 0.17)
     assert rules.profit_tax_rates(0, TASED, TAXES) == (0.0, 0.05)
@@ -82,6 +92,9 @@ def test_innovation():
     assert rules.bounded_spillover(40, 0.02, 40) == pytest.approx(0.8 / math.e)
     assert rules.bounded_spillover(30, 0.02, 40) < rules.bounded_spillover(40, 0.02, 40)
     assert rules.bounded_spillover(50, 0.02, 40) < rules.bounded_spillover(40, 0.02, 40)
+    # 0.08 * (800 / 50)^-0.25 = 0.04; small firms keep the full s.d.
+    assert_allclose(rules.innovation_step_sd(np.array([10.0, 800.0]), 0.08, 50.0, 0.25),
+                    [0.08, 0.04])
     assert rules.expected_gain_of_draw(0.0, 0.08) == pytest.approx(0.08 / math.sqrt(2 * math.pi))
     assert rules.expected_gain_of_draw(0.1, 0.0) == 0.1
 
@@ -122,8 +135,6 @@ def test_labour_and_town():
     assert rules.out_migration_rate(0.0, 0.05, 1.0, 0.002, 0.05, 0.004) == 0.0
     assert rules.urban_quality_update(0.4, 10, 36_000, 0.05, 10, 0.01) == pytest.approx(0.411)
     assert rules.urban_quality_update(0.4, 0, 36_000, 0.05, 10, 0.01) == pytest.approx(0.396)
-    assert_allclose(rules.ration(np.array([3, 1]), 2), [1, 0])
-    assert_allclose(rules.ration(np.array([1, 1]), 5), [1, 1])
 
 
 def test_ledger_books_by_level_and_instrument():
