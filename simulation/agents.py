@@ -99,8 +99,9 @@ class Firm(mesa.Agent):
 
     # ------------------------------------------------------------------ 4.2 networking
 
-    def candidates(self) -> list[Firm]:
-        """Capped candidate list: past partners, CFE/suppliers, CMC introductions, random."""
+    def candidates(self, random_picks: np.ndarray) -> list[Firm]:
+        """Capped candidate list: past partners, the CFE (for suppliers), CMC introductions,
+        then random local firms (indices into model.firms drawn by the model)."""
         m = self.model
         cap = m.cfg.network.max_candidates
         out: list[Firm] = []
@@ -119,7 +120,7 @@ class Firm(mesa.Agent):
         for f in m.introductions.get(self, ()):
             add(f)
         firms = m.firms
-        for idx in m.draw.integers(0, len(firms), size=m.cfg.network.random_candidates):
+        for idx in random_picks:
             add(firms[idx])
         return out
 
@@ -136,11 +137,11 @@ class Firm(mesa.Agent):
         cap = self.model.cfg.cfe.max_suppliers if self.is_cfe else self.model.cfg.network.max_ties
         return len(self.ties) < cap
 
-    def search_partners(self) -> Firm | None:
+    def search_partners(self, random_picks: np.ndarray) -> Firm | None:
         """Propose to the best candidate whose own score of us is positive (mutual consent)."""
         if not self.has_room():
             return None
-        scored = [(self.score(c), c.unique_id, c) for c in self.candidates()]
+        scored = [(self.score(c), c.unique_id, c) for c in self.candidates(random_picks)]
         scored.sort(key=lambda x: (-x[0], x[1]))
         for s, _, c in scored:
             if s <= 0:
@@ -230,7 +231,7 @@ class ClusterManagementCompany(mesa.Agent):
         """Pay running and service costs; returns False when it must dissolve (ODD 4.5)."""
         c = self.model.cfg.cluster
         running = self.model.money(c.running_cost)
-        services = self.model.money(c.service_cost_per_member) * len(self.members)
+        services = c.service_cost_per_member * len(self.members)
         if self.budget >= running:
             self.budget -= running
             self.shortfall_steps = 0

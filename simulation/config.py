@@ -514,8 +514,13 @@ def field_docs(cls: type = ModelConfig, path: str = "") -> list[dict]:
         where = f"{path}.{f.name}" if path else f.name
         default = f.default if f.default is not dataclasses.MISSING else (
             f.default_factory() if f.default_factory is not dataclasses.MISSING else None)
+        item = next((c for k, c in _NESTED_LISTS.items() if where == ".".join(k)), None)
         if dataclasses.is_dataclass(default):
             rows += field_docs(type(default), where)
+        elif item is not None:
+            rows.append({"name": where, "default": default, "lo": None, "hi": None,
+                         "unit": f"list of {item.__name__}", "source": ""})
+            rows += field_docs(item, f"{where}[]")
         else:
             rows.append({"name": where, "default": default, "lo": f.metadata.get("lo"),
                          "hi": f.metadata.get("hi"), "unit": f.metadata.get("unit", ""),

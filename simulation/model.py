@@ -832,21 +832,25 @@ class ClusterModel(mesa.Model):
         for f, ac in zip(self.firms, self.absorptive_capacities()):
             f.inflow = 0.0
             f.ac = float(ac)
-        order = self.draw.permutation(len(self.firms))
-        draws = self.draw.random(len(self.firms))
+        n = len(self.firms)
+        order = self.draw.permutation(n)
+        draws = self.draw.random(n)
+        picks = self.draw.integers(0, n, size=(n, cfg.random_candidates))
         for k, i in enumerate(order):
             f = self.firms[i]
             p = cfg.search_prob_unsatisfied if f.loss_streak > 0 else cfg.search_prob
             if draws[k] < p:
-                partner = f.search_partners()
+                partner = f.search_partners(picks[k])
                 if partner is not None:
                     self.link(f, partner)
         # joint projects on every tie: success builds credit and knowledge, failure erodes it
         pairs = [(f, g, tie) for f in self.firms for g, tie in f.ties.items()
                  if f.unique_id < g.unique_id]
-        u = self.draw.random(len(pairs))
-        for (f, g, tie), x in zip(pairs, u):
-            if x < rules.tie_success_prob(tie.credit, 0, cfg.success_base):
+        credit = np.fromiter((t.credit for _, _, t in pairs), float, len(pairs))
+        success = self.draw.random(len(pairs)) < rules.tie_success_prob(credit, 0,
+                                                                         cfg.success_base)
+        for (f, g, tie), ok in zip(pairs, success):
+            if ok:
                 tie.credit += 1.0
                 d = rules.cognitive_distance(f.knowledge, g.knowledge)
                 gain = rules.knowledge_gain(d, cfg.optimal_distance)

@@ -171,7 +171,7 @@ def tie_success_prob(credit: float, common_partners: int, base: float) -> float:
     Relational credit and shared partners build trust (Cowan, Jonard, Zimmermann 2007); the
     partner search counts common partners, the quarterly project draw uses credit alone.
     """
-    return 1.0 - (1.0 - base) * math.exp(-(credit + common_partners) / 4.0)
+    return 1.0 - (1.0 - base) * np.exp(-(credit + common_partners) / 4.0)
 
 
 def partner_score(success_prob: float, gain: float, absorptive: float, sales: float,
