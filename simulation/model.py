@@ -384,10 +384,11 @@ class ClusterModel(mesa.Model):
             return
         t, tx = self.cfg.tased, self.cfg.taxes
         age = f.resident_age()
+        last = None if age is None else max(0, age - 1)  # the rates of the last quarter
         later = None if age is None or age >= t.benefit_steps or not self.tased_active() else age
         extra = self.wage * f.employees * (rules.contribution_rate(later, t, tx)
-                                           - rules.contribution_rate(age, t, tx)) \
-            + f.capex * (rules.property_rate(later, t, tx) - rules.property_rate(age, t, tx))
+                                           - rules.contribution_rate(last, t, tx)) \
+            + f.capex * (rules.property_rate(later, t, tx) - rules.property_rate(last, t, tx))
         profit = f.profit - extra
         after = profit - sum(rules.profit_tax_rates(later, t, tx)) * max(profit, 0.0)
         if after < 0:
@@ -957,7 +958,9 @@ class ClusterModel(mesa.Model):
                                    inn.rd_effect, inn.inflow_effect)
         h0 = rules.innovation_prob(f.rd_intensity, base_in, ac0, inn.base_hazard,
                                    inn.rd_effect, inn.inflow_effect)
-        value = rules.expected_gain_of_draw(inn.step_mean, inn.step_sd)
+        sd = float(rules.innovation_step_sd(np.array([f.employees]), inn.step_sd,
+                                            inn.size_reference, inn.size_elasticity)[0])
+        value = rules.expected_gain_of_draw(inn.step_mean, sd)
         labour_cost = self.wage * f.employees * (1.0 + self.cfg.taxes.contributions)
         return rules.membership_benefit(h1 - h0, labour_cost, value, c.value_horizon_steps,
                                         subsidy, c.member_fee + c.participation_cost)
