@@ -66,6 +66,7 @@ class Firm(mesa.Agent):
         self.member = False
         self.bad_membership_steps = 0
         # flows of the current step
+        self.market_weight = 0.0  # replicator weight: market share within the sector
         self.sales = 0.0
         self.cfe_sales = 0.0
         self.profit = 0.0
@@ -208,6 +209,7 @@ class ClusterManagementCompany(mesa.Agent):
         self.fees = 0.0
         self.service_intensity = 1.0
         self.shortfall_steps = 0
+        self.fee = model.cfg.cluster.member_fee
         self.members: set[Firm] = set()
 
     def admit(self, firm: Firm) -> None:
@@ -219,13 +221,29 @@ class ClusterManagementCompany(mesa.Agent):
         firm.member = False
         self.members.discard(firm)
 
-    def public_funding_due(self, fees_last_step: float) -> float:
-        """Public money owed this step: a fixed grant if authorities founded it, or a match."""
+    def grant(self, step: int) -> float:
+        """The fixed public grant at `step`: paid to a CMC the authorities founded."""
         c = self.model.cfg.cluster
-        if self.model.time_step >= c.support_end_step:
+        if step >= c.support_end_step or self.founder != ClusterFounder.authorities:
             return 0.0
-        grant = c.public_funding if self.founder == ClusterFounder.authorities else 0.0
-        return self.model.money(grant) + c.match_ratio * fees_last_step
+        return self.model.money(c.public_funding)
+
+    def match_ratio(self, step: int) -> float:
+        c = self.model.cfg.cluster
+        return c.match_ratio if step < c.support_end_step else 0.0
+
+    def public_funding_due(self, fees_last_step: float) -> float:
+        """Public money owed this step: the grant plus the match of last quarter's fees."""
+        t = self.model.time_step
+        return self.grant(t) + self.match_ratio(t) * fees_last_step
+
+    def set_fee(self) -> None:
+        """Next quarter's fee balances the budget with the public money it expects."""
+        c = self.model.cfg.cluster
+        t = self.model.time_step + 1
+        self.fee = rules.balanced_fee(c.member_fee, self.model.money(c.running_cost),
+                                      c.service_cost_per_member, len(self.members),
+                                      self.grant(t), self.match_ratio(t), self.budget)
 
     def operate(self) -> bool:
         """Pay running and service costs; returns False when it must dissolve (ODD 4.5)."""

@@ -116,7 +116,7 @@ class TownConfig:
     scale: float = p(1.0, 1e-4, 1.0, "fraction of the real town represented")
     population: int = p(36_000, 3_000, 10_000_000, "persons", "CAL: Sokol 36k (2021)")
     participation: float = p(0.5, 0.1, 0.9, "labour force / population", "est.")
-    unemployment: float = p(0.05, 0.0, 0.5, "share of labour force", "est.")
+    unemployment: float = p(0.05, 0.01, 0.5, "share of labour force at the start", "est.")
     skilled_share: float = p(0.2, 0.0, 1.0, "share of labour force", "est.")
     #: jobs outside the modelled firms (schools, hospitals, administration), fixed
     public_jobs_share: float = p(0.22, 0.0, 0.8, "share of labour force", "est.")
@@ -129,6 +129,8 @@ class TownConfig:
     #: Pareto shape of firm sizes (most firms under 50 employees)
     firm_size_alpha: float = p(1.3, 0.5, 5.0, "Pareto shape", "est.")
     firm_size_min: int = p(2, 1, 1000, "employees, smallest incumbent")
+    firm_size_max: int = p(1000, 1, 10_000_000, "employees, largest incumbent besides the CFE",
+                           "est.")
     wage: float = p(0.12, 0.001, 10.0, "mln RUB / worker / quarter", "est.: 40k RUB a month")
     urban_quality: float = p(0.4, 0.0, 1.0, "index", "assumption")
     serviced_plots: int = p(2, 0, 100_000, "plots ready for investors", "assumption")
@@ -197,10 +199,11 @@ class ClusterConfig:
     management_quality: float = p(0.6, 0.0, 1.0, "q", "assumption")
     brokerage: float = p(0.3, 0.0, 10.0, "introductions per member per step at q=1",
                          "assumption")
+    #: the lowest fee; a CMC raises it to cover costs its public money does not (balanced_fee)
     member_fee: float = p(0.05, 0.0, 1e4, "mln RUB / member / quarter", "est.")
     #: managers' time and information costs of taking part, never subsidised
-    participation_cost: float = p(0.05, 0.0, 1e4, "mln RUB / member / quarter", "assumption")
-    running_cost: float = p(2.0, 0.0, 1e4, "mln RUB / quarter",
+    participation_cost: float = p(0.03, 0.0, 1e4, "mln RUB / member / quarter", "assumption")
+    running_cost: float = p(1.0, 0.0, 1e4, "mln RUB / quarter",
                             "est.: half of cluster organisations have <= 3 staff")
     service_cost_per_member: float = p(0.05, 0.0, 1e4, "mln RUB / member / quarter", "est.")
     #: public operating grant to the CMC while support lasts (authorities-founded)
@@ -230,7 +233,7 @@ class ClusterConfig:
     #: months of expected innovation value a firm counts when weighing membership
     #: Granovetter thresholds are drawn uniformly from [threshold_min, 1]
     threshold_min: float = p(0.3, 0.0, 1.0, "share of partners", "assumption (Granovetter 1978)")
-    value_horizon_steps: int = p(8, 1, 1000, "quarters")
+    value_horizon_steps: int = p(12, 1, 1000, "quarters")
 
 
 @dataclass
@@ -263,12 +266,12 @@ class FirmConfig:
     initial_net_worth: float = p(2.0, 0.0, 100.0, "quarters of revenue", "est.")
     #: partial adjustment of employment toward the target each quarter
     labour_adjustment: float = p(0.3, 0.0, 1.0, "share of the gap", "assumption")
-    #: exponent of relative productivity in the demand split (replicator strength)
-    competition: float = p(2.0, 0.0, 10.0, "exponent", "assumption (Dosi et al. 2010)")
+    #: replicator speed: market-share growth per quarter per unit of relative productivity
+    competition: float = p(0.25, 0.0, 10.0, "per quarter", "assumption (Dosi et al. 2010)")
     #: elasticity of demand for the town's sector to its productivity vs national
     capture_elasticity: float = p(1.5, 0.0, 10.0, "elasticity", "assumption")
-    #: how far the town's tradable sales grow with its capacity (0 fixed pie, 1 price taker)
-    market_access: float = p(0.8, 0.0, 1.0, "elasticity", "assumption")
+    #: share of an entrant's output that brings its own customers (0 fixed pie, 1 price taker)
+    market_access: float = p(0.8, 0.0, 1.0, "share", "assumption")
     national_productivity_growth: float = p(0.0025, -0.1, 0.1, "per quarter", "est.: 1%/year")
     sales_capacity_slack: float = p(0.15, 0.0, 2.0, "output above capacity", "assumption")
     rd_intensity_mean: float = p(0.01, 0.0, 0.5, "share of sales", "est.")
@@ -324,6 +327,8 @@ class InnovationConfig:
     university_effect: float = p(0.3, 0.0, 10.0, "inflow from a university link")
     university_link_prob: float = p(0.05, 0.0, 1.0, "per quarter for skill-intensive firms")
     radical_prob: float = p(0.05, 0.0, 1.0, "sector move per quarter after losses")
+    radical_max_size: int = p(50, 0, 10_000_000, "employees: larger firms do not move sector",
+                              "assumption: small firms search radically")
     loss_steps_for_radical: int = p(2, 1, 1000, "quarters of losses")
     diffusion_window: int = p(4, 1, 100, "quarters an innovation counts as recent")
 
@@ -360,8 +365,9 @@ class EntryConfig:
 @dataclass
 class LabourConfig:
     natural_unemployment: float = p(0.05, 0.0, 0.5, "rate")
-    wage_flexibility: float = p(0.1, 0.0, 10.0, "wage growth per point of tightness")
-    wage_max_change: float = p(0.03, 0.0, 1.0, "per quarter")
+    wage_elasticity: float = p(0.1, 0.0, 2.0, "elasticity of the wage to unemployment",
+                               "Blanchflower & Oswald 1994: about 0.1")
+    wage_adjustment: float = p(0.25, 0.0, 1.0, "share of the gap to the wage curve per quarter")
     migration_base: float = p(0.003, 0.0, 1.0, "share of population per quarter",
                               "CAL: -1% to -2% a year (est.)")
     migration_unemployment: float = p(0.05, 0.0, 10.0, "per point above natural rate")

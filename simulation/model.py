@@ -184,7 +184,8 @@ class ClusterModel(mesa.Model):
         sectors = np.repeat(np.arange(self.n_sectors), counts)
         self.rng.shuffle(sectors)
         raw = town.firm_size_min * (1.0 + self.rng.pareto(town.firm_size_alpha, n_other))
-        sizes = rules.allocate_sizes(raw, other_jobs, town.firm_size_min, max(1, cfe_jobs // 2))
+        cap = max(1, min(cfe_jobs // 2, town.firm_size_max))
+        sizes = rules.allocate_sizes(raw, other_jobs, town.firm_size_min, cap)
         disp = cfg.firms.productivity_dispersion
         self.initial_mean_productivity = np.array([s.productivity for s in town.sectors])
         cfe_a = town.cfe_productivity * self.initial_mean_productivity[self.cfe_sector]
@@ -203,6 +204,7 @@ class ClusterModel(mesa.Model):
             self.firms.append(firm)
         for f in self.firms:
             f.alive = True
+            f.market_weight = f.productivity * f.employees  # initial shares = capacity shares
         self.initial_cfe_jobs = cfe_jobs
         self.outsourced_jobs = 0
         self.cfe_extra_input = 0.0  # input share added by outsourcing (principle 5)
@@ -224,7 +226,6 @@ class ClusterModel(mesa.Model):
         # the CFE's local procurement is part of its suppliers' sales: take it out of their market
         procurement = self._initial_procurement_by_sector()
         self.demand_base = np.maximum(0.0, cap * (1.0 + room) - procurement) + self.money_arr(room_abs)
-        self.reference_capacity = np.maximum(cap, self.money_arr(room_abs))
         self.local = self.sector_kind == "local_services"
         wage_bill = self.wage * (emp.sum() + self.public_jobs)
         self.local_propensity = np.where(self.local, self.demand_base / wage_bill, 0.0)
@@ -465,7 +466,7 @@ class ClusterModel(mesa.Model):
                           key=lambda f: f.unique_id)
         if not eligible:
             return
-        claim = c.membership_subsidy_rate * c.member_fee
+        claim = c.membership_subsidy_rate * self.cmc.fee
         rate = min(1.0, budget / (claim * len(eligible))) if claim > 0 else 0.0
         paid_fee = 0.0
         for f in eligible:
@@ -539,10 +540,10 @@ class ClusterModel(mesa.Model):
         cfg = self.cfg
         cap_new = productivity * jobs
         m = self._market
-        cap_after = m["cap"].copy()
-        cap_after[sector] += cap_new
-        demand = self.sector_demands(cap_after, m["mean_a"], m["emp"].sum())[sector]
-        sales = min(1.0, demand / cap_after[sector]) * cap_new
+        demand = self.sector_demands(m["mean_a"], m["emp"].sum())[sector]
+        if not self.local[sector]:
+            demand += self.cfg.firms.market_access * cap_new
+        sales = min(1.0, demand / (m["cap"][sector] + cap_new)) * cap_new
         t = cfg.tased
         remaining = t.start_step + t.duration_steps + t.extension_steps - self.time_step
         contrib, profit_tax, prop = self._tax_schedule(resident, remaining)
@@ -640,9 +641,17 @@ class ClusterModel(mesa.Model):
                     cfe_affiliated=cfe_affiliated, threshold=self._threshold(self.draw))
         firm.alive = True
         firm.planned_jobs = jobs
+        self._set_market_weight(firm, productivity * jobs)
+        self.shift_market(sector, productivity * jobs)
         self.firms.append(firm)
         self.entries += 1
         return firm
+
+    def _set_market_weight(self, firm: Firm, capacity: float) -> None:
+        """A newcomer to a sector starts with its share of the sector's capacity."""
+        s = firm.sector
+        weights = sum(f.market_weight for f in self.firms if f.sector == s and f is not firm)
+        firm.market_weight = rules.entry_weight(capacity, weights, self._market["cap"][s])
 
     def _outsource(self) -> None:
         """Principle 5: the CFE spins off non-core units as independent linked suppliers."""
@@ -672,28 +681,37 @@ class ClusterModel(mesa.Model):
                         threshold=self._threshold(self.draw))
             firm.alive = True
             firm.planned_jobs = size
+            self._set_market_weight(firm, value)
             self.firms.append(firm)
             self.entries += 1
             self.link(cfe, firm, supply=True)
 
     # ================================================================== 4 production
 
-    def sector_demands(self, capacity: np.ndarray, mean_a: np.ndarray,
-                       firm_jobs: float) -> np.ndarray:
+    def sector_demands(self, mean_a: np.ndarray, firm_jobs: float) -> np.ndarray:
         """Demand for each sector's output in the town (ODD 4.1).
 
-        Tradables: D_ext(t) * capture * (capacity / reference capacity)^kappa; local services:
-        a propensity times the town's wage bill.
+        Tradables: D_ext(t) * capture; local services: a propensity times the town's wage bill.
         """
         f = self.cfg.firms
         nat_growth = (1.0 + f.national_productivity_growth) ** self.time_step
         capture = np.array([rules.capture_factor(mean_a[s] / self.base_mean_productivity[s],
                                                  nat_growth, f.capture_elasticity)
                             for s in range(self.n_sectors)])
-        access = rules.market_access(capacity, self.reference_capacity, f.market_access)
         wage_bill = self.wage * (firm_jobs + self.public_jobs)
-        return np.where(self.local, self.local_propensity * wage_bill,
-                        self.demand * capture * access)
+        return np.where(self.local, self.local_propensity * wage_bill, self.demand * capture)
+
+    def shift_market(self, sector: int, amount: float) -> None:
+        """A firm that enters (leaves) a tradable sector brings (takes) `market_access` of its
+        output as the town's market (ODD 4.1, market access)."""
+        if self.local[sector]:
+            return
+        level = self.demand[sector] / self.demand_base[sector] if self.demand_base[sector] > 0 \
+            else rules.external_demand(1.0, self.cfg.town.sectors[sector].demand_trend,
+                                       self.time_step, self.demand_x[sector])
+        change = self.cfg.firms.market_access * amount
+        self.demand_base[sector] = max(0.0, self.demand_base[sector] + change / level)
+        self.demand[sector] = max(0.0, self.demand[sector] + change)
 
     def produce_and_trade(self) -> None:
         cfg = self.cfg
@@ -702,11 +720,15 @@ class ClusterModel(mesa.Model):
         view = self.market_view()
         sec, a, emp, mean_a = view["sector"], view["productivity"], view["firm_emp"], view["mean_a"]
         cap = a * emp
-        demand = self.sector_demands(view["cap"], mean_a, emp.sum())
+        demand = self.sector_demands(mean_a, emp.sum())
         self.sector_demand = demand
-        weights = rules.demand_shares(cap, a, mean_a[sec], cfg.firms.competition)
+        weights = self._array("market_weight")
         limit = cap * (1.0 + cfg.firms.sales_capacity_slack)
         sales = np.minimum(rules.split_by_weight(demand, weights, sec, self.n_sectors), limit)
+        # customers a capacity-bound firm cannot serve buy from firms with spare capacity
+        unmet = np.maximum(0.0, demand - np.bincount(sec, weights=sales, minlength=self.n_sectors))
+        room = limit - sales
+        sales += np.minimum(rules.split_by_weight(unmet, room, sec, self.n_sectors), room)
         # the CFE buys locally only from suppliers tied to it
         cfe_sales = np.zeros(n)
         index = {f: i for i, f in enumerate(firms)}
@@ -743,7 +765,7 @@ class ClusterModel(mesa.Model):
         n_ties = np.fromiter((len(f.ties) for f in firms), float, n)
         rd = self._array("rd_intensity") * sales
         member = self._array("member", bool)
-        fee = np.where(member, cfg.cluster.member_fee, 0.0)
+        fee = np.where(member, self.cmc.fee if self.cmc is not None else 0.0, 0.0)
         land = self._array("plot", bool) * tx.land_per_plot
         land_paid = np.where(resident & (prop_rate == 0), 0.0, land)
         wages = self.wage * emp
@@ -753,7 +775,9 @@ class ClusterModel(mesa.Model):
         pos = np.maximum(profit, 0.0)
         tax_f, tax_r = ptax[:, 0] * pos, ptax[:, 1] * pos
         after = profit - tax_f - tax_r
+        new_weights = rules.replicator(weights, a, sec, self.n_sectors, cfg.firms.competition)
         for i, f in enumerate(firms):
+            f.market_weight = float(new_weights[i])
             f.sales = float(sales[i])
             f.cfe_sales = float(cfe_sales[i])
             f.profit = float(profit[i])
@@ -822,8 +846,9 @@ class ClusterModel(mesa.Model):
         for i, f in enumerate(firms):
             f.employees = int(emp[i])
         u = self.unemployed() / self.labour_force
-        self.wage = rules.wage_update(self.wage, u, cfg.labour.natural_unemployment,
-                                      cfg.labour.wage_flexibility, cfg.labour.wage_max_change)
+        lab = cfg.labour
+        self.wage = rules.wage_update(self.wage, cfg.town.wage, u, cfg.town.unemployment,
+                                      lab.wage_elasticity, lab.wage_adjustment)
 
     # ================================================================== 6 networking
 
@@ -908,7 +933,8 @@ class ClusterModel(mesa.Model):
                     f.university = uni
                     uni.partners.add(f)
         losses = self._array("loss_streak", int) >= inn.loss_steps_for_radical
-        for i in np.flatnonzero(losses & (u_rad < inn.radical_prob)):
+        small = self._market["firm_emp"] <= inn.radical_max_size
+        for i in np.flatnonzero(losses & small & (u_rad < inn.radical_prob)):
             if not firms[i].is_cfe:
                 self._move_sector(firms[i])
 
@@ -929,16 +955,19 @@ class ClusterModel(mesa.Model):
         new = self._choose_sector(old, (np.arange(self.n_sectors) != old) & self.open_to_entry,
                                   widen=f.university is not None or f.member)
         rel_prod = f.productivity / self._market["mean_a"][old]
+        self.shift_market(old, -f.sales)
         f.sector = new
         f.productivity = rel_prod * self._market["mean_a"][new]
         f.knowledge = rules.converge(f.knowledge, tuple(self.sector_centre[new]), 0.5)
+        self._set_market_weight(f, f.productivity * f.employees)
+        self.shift_market(new, f.productivity * f.employees)
         f.loss_streak = 0
         self.sector_moves += 1
 
     # ================================================================== 8 membership
 
     def membership_benefit(self, f: Firm, related_members: np.ndarray, quality: float,
-                           intensity: float, subsidy: float, counted: bool | None = None) -> float:
+                           intensity: float, fee: float, counted: bool | None = None) -> float:
         """Expected net gain of membership for f (ODD 3.4, cluster membership).
 
         `related_members` counts members by relatedness to each sector; `counted` says whether
@@ -963,13 +992,14 @@ class ClusterModel(mesa.Model):
         value = rules.expected_gain_of_draw(inn.step_mean, sd)
         labour_cost = self.wage * f.employees * (1.0 + self.cfg.taxes.contributions)
         return rules.membership_benefit(h1 - h0, labour_cost, value, c.value_horizon_steps,
-                                        subsidy, c.member_fee + c.participation_cost)
+                                        self._expected_subsidy(f, fee),
+                                        fee + c.participation_cost)
 
-    def _expected_subsidy(self, f: Firm) -> float:
+    def _expected_subsidy(self, f: Firm, fee: float) -> float:
         c = self.cfg.cluster
         if not self.support_active() or c.subsidy_budget <= 0 or not self.priority[f.sector]:
             return 0.0
-        return c.membership_subsidy_rate * c.member_fee
+        return c.membership_subsidy_rate * fee
 
     def _related_members(self, members: list[Firm]) -> np.ndarray:
         counts = np.zeros(self.n_sectors)
@@ -995,8 +1025,7 @@ class ClusterModel(mesa.Model):
                 if f.member:
                     leavers.append(f)  # a member that moved into local services
                 continue
-            b = self.membership_benefit(f, rel, cmc.quality, cmc.service_intensity,
-                                        self._expected_subsidy(f))
+            b = self.membership_benefit(f, rel, cmc.quality, cmc.service_intensity, cmc.fee)
             if f.member:
                 f.bad_membership_steps = f.bad_membership_steps + 1 if b < 0 else 0
                 if f.bad_membership_steps >= c.leave_after:
@@ -1010,21 +1039,26 @@ class ClusterModel(mesa.Model):
             cmc.release(f)
         for f in joiners:
             cmc.admit(f)
+        cmc.set_fee()
 
     def _business_founding(self) -> None:
-        """Firms found a CMC when at least min_founders expect a net gain (two-round count)."""
+        """Firms found a CMC when at least min_founders expect a net gain at the fee that
+        would cover its costs (three rounds: who gains, at what fee, with which partners)."""
         c = self.cfg.cluster
-        firms = self.firms
+        match = c.match_ratio if self.support_active() else 0.0
         willing: list[Firm] = []
-        for _ in range(2):
+        fee = c.member_fee
+        for _ in range(3):
             rel = self._related_members(willing)
             counted = set(willing)
-            willing = [f for f in firms if not self.local[f.sector]
-                       and self.membership_benefit(f, rel, c.management_quality, 1.0,
-                                                  self._expected_subsidy(f),
+            willing = [f for f in self.firms if not self.local[f.sector]
+                       and self.membership_benefit(f, rel, c.management_quality, 1.0, fee,
                                                   counted=f in counted) > 0]
+            fee = rules.balanced_fee(c.member_fee, self.money(c.running_cost),
+                                     c.service_cost_per_member, len(willing), 0.0, match, 0.0)
         if len(willing) >= c.min_founders:
             self._found_cmc()
+            self.cmc.fee = fee
             for f in willing:
                 self.cmc.admit(f)
             self.priority = self.authorities[1].choose_priorities()
@@ -1049,6 +1083,7 @@ class ClusterModel(mesa.Model):
         self.firms = keep
 
     def _remove_firm(self, f: Firm) -> None:
+        self.shift_market(f.sector, -(f.sales - f.cfe_sales))
         for other in list(f.ties):
             self.unlink(f, other)
         if f.member and self.cmc is not None:

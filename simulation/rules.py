@@ -34,25 +34,25 @@ def capture_factor(rel_town_growth: float, rel_national_growth: float, elasticit
     return (rel_town_growth / rel_national_growth) ** elasticity
 
 
-def market_access(capacity: np.ndarray, reference: np.ndarray, kappa: float) -> np.ndarray:
-    """(K_s / K_s(0))^kappa: how the town's sales of a tradable grow with its capacity.
+def replicator(weights: np.ndarray, productivity: np.ndarray, group: np.ndarray,
+               n_groups: int, speed: float) -> np.ndarray:
+    """Market-share weights after one quarter of replicator dynamics (Dosi et al. 2010):
 
-    kappa = 0 is a fixed local market (an entrant only takes share from incumbents); kappa = 1
-    is a small open economy that sells all it can make. Sectors with no reference capacity
-    get no demand from this term.
+    w_i' = w_i max(0, 1 + chi (A_i / A_bar_s - 1)),  A_bar_s = sum_s w A / sum_s w,
+
+    so firms more productive than their sector's share-weighted mean gain market share.
     """
-    return np.divide(capacity, reference, out=np.zeros_like(capacity),
-                     where=reference > 0) ** kappa
+    sums = np.bincount(group, weights=weights, minlength=n_groups)
+    mean = np.divide(np.bincount(group, weights=weights * productivity, minlength=n_groups), sums,
+                     out=np.ones(n_groups), where=sums > 0)
+    return weights * np.maximum(0.0, 1.0 + speed * (productivity / mean[group] - 1.0))
 
 
-def demand_shares(capacity: np.ndarray, productivity: np.ndarray, mean_productivity: np.ndarray,
-                  competition: float) -> np.ndarray:
-    """Competitiveness weights: c_i = y_i * (A_i / A_bar_s)^gamma (replicator dynamics).
-
-    Shares within a sector are c_i / sum_s c. gamma = 0 splits by capacity alone; larger gamma
-    moves market share to more productive firms (Dosi, Fagiolo, Roventini 2010).
-    """
-    return capacity * (productivity / mean_productivity) ** competition
+def entry_weight(capacity: float, sector_weights: float, sector_capacity: float) -> float:
+    """An entrant's share weight: its market share starts at its share of sector capacity."""
+    if sector_weights <= 0 or sector_capacity <= 0:
+        return capacity
+    return capacity * sector_weights / sector_capacity
 
 
 def split_by_weight(total: np.ndarray, weights: np.ndarray, group: np.ndarray,
@@ -295,6 +295,19 @@ def membership_benefit(hazard_gain: float, labour_cost: float, draw_value: float
     return hazard_gain * draw_value * labour_cost * horizon + subsidy - cost
 
 
+def balanced_fee(minimum: float, running_cost: float, service_cost: float, members: int,
+                 grant: float, match_ratio: float, reserves: float) -> float:
+    """The CMC's fee per member for next quarter: enough, with public money, to cover costs.
+
+    fee = max(f_min, (C_run + c_s n - G - B) / (n (1 + m))), where G is the public grant, m the
+    public match per rouble of fees and B the reserves in hand.
+    """
+    if members <= 0:
+        return minimum
+    need = running_cost + service_cost * members - grant - reserves
+    return max(minimum, need / (members * (1.0 + match_ratio)))
+
+
 def joins_by_contagion(member_partners: int, partners: int, threshold: float) -> bool:
     """Granovetter threshold: join when the member share of one's partners reaches theta."""
     return partners > 0 and member_partners / partners >= threshold
@@ -303,11 +316,12 @@ def joins_by_contagion(member_partners: int, partners: int, threshold: float) ->
 # --------------------------------------------------------------------------- 4.7 labour, town
 
 
-def wage_update(wage: float, unemployment: float, natural: float, flexibility: float,
-                max_change: float) -> float:
-    """w' = w (1 + clip(phi (u* - u), -m, m)): wages rise with tightness (wage curve)."""
-    change = max(-max_change, min(max_change, flexibility * (natural - unemployment)))
-    return wage * (1.0 + change)
+def wage_update(wage: float, reference_wage: float, unemployment: float,
+                reference_unemployment: float, elasticity: float, adjustment: float) -> float:
+    """Wage curve (Blanchflower & Oswald 1994): w* = w_0 (u / u_0)^(-e), u floored at 1%;
+    the wage moves a share `adjustment` of the way to w* each quarter."""
+    target = reference_wage * (max(unemployment, 0.01) / reference_unemployment) ** -elasticity
+    return wage + adjustment * (target - wage)
 
 
 def out_migration_rate(unemployment: float, natural: float, urban: float, base: float,

@@ -18,14 +18,18 @@ def test_demand_process():
     # 100 * 1.01^2 * e^0 * (1 - 0.3)
     assert rules.external_demand(100, 0.01, 2, 0.0, 0.3) == pytest.approx(71.407)
     assert rules.capture_factor(1.1, 1.0, 2.0) == pytest.approx(1.21)
-    assert_allclose(rules.market_access(np.array([50.0, 0.0]), np.array([100.0, 0.0]), 0.5),
-                    [math.sqrt(0.5), 0.0])
 
 
 def test_demand_split():
-    w = rules.demand_shares(np.array([10.0, 10.0]), np.array([1.0, 2.0]),
-                            np.array([1.5, 1.5]), 2.0)
-    assert_allclose(w, [10 / 2.25, 10 * 4 / 2.25])
+    # sector 0: mean A = (1*1 + 3*2) / 4 = 1.75; sector 1 alone keeps its weight
+    w = rules.replicator(np.array([1.0, 3.0, 2.0]), np.array([1.0, 2.0, 0.5]),
+                         np.array([0, 0, 1]), 2, 0.5)
+    assert_allclose(w, [1.0 * (1 + 0.5 * (1 / 1.75 - 1)), 3.0 * (1 + 0.5 * (2 / 1.75 - 1)), 2.0])
+    assert w[:2].sum() == pytest.approx(4.0)  # market shares are conserved within a sector
+    assert rules.replicator(np.array([1.0, 1.0]), np.array([0.1, 10.0]), np.array([0, 0]), 1,
+                            5.0)[0] == 0.0
+    assert rules.entry_weight(10.0, 6.0, 30.0) == pytest.approx(2.0)
+    assert rules.entry_weight(10.0, 0.0, 0.0) == 10.0
     split = rules.split_by_weight(np.array([100.0, 50.0]), np.array([1.0, 3.0, 2.0]),
                                   np.array([0, 0, 1]), 2)
     assert_allclose(split, [25.0, 75.0, 50.0])
@@ -120,6 +124,13 @@ def test_entry():
         assert not rules.is_tased_eligible(**{**ok, field: bad}), field
 
 
+def test_balanced_fee():
+    # costs 2 + 0.05 * 10 = 2.5; grant 1, reserves 0.5 -> 1.0 over 10 members paying 1 + 1 match
+    assert rules.balanced_fee(0.01, 2.0, 0.05, 10, 1.0, 1.0, 0.5) == pytest.approx(0.05)
+    assert rules.balanced_fee(0.2, 2.0, 0.05, 10, 1.0, 1.0, 0.5) == 0.2  # the minimum binds
+    assert rules.balanced_fee(0.2, 2.0, 0.05, 0, 0.0, 0.0, 0.0) == 0.2  # nobody to charge
+
+
 def test_membership():
     # 0.01 * 0.03 * 100 * 8 + 0.025 - 0.1
     assert rules.membership_benefit(0.01, 100, 0.03, 8, 0.025, 0.1) == pytest.approx(0.165)
@@ -129,8 +140,10 @@ def test_membership():
 
 
 def test_labour_and_town():
-    assert rules.wage_update(1.0, 0.03, 0.05, 0.1, 0.03) == pytest.approx(1.002)
-    assert rules.wage_update(1.0, 0.5, 0.05, 1.0, 0.03) == pytest.approx(0.97)
+    # u doubles: w* = 2^-0.1 = 0.933; a quarter of the gap closes
+    assert rules.wage_update(1.0, 1.0, 0.10, 0.05, 0.1, 0.25) == pytest.approx(1 - 0.25 * (1 - 2 ** -0.1))
+    # unemployment is floored at 1%: w* = 5^0.1
+    assert rules.wage_update(1.0, 1.0, 0.0, 0.05, 0.1, 1.0) == pytest.approx(5 ** 0.1)
     assert rules.out_migration_rate(0.1, 0.05, 0.5, 0.002, 0.05, 0.004) == pytest.approx(0.0025)
     assert rules.out_migration_rate(0.0, 0.05, 1.0, 0.002, 0.05, 0.004) == 0.0
     assert rules.urban_quality_update(0.4, 10, 36_000, 0.05, 10, 0.01) == pytest.approx(0.411)
