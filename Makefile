@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test benchmark clean
+.PHONY: setup browser run test app benchmark clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "error: Python >= 3.12 is required, found " + sys.version.split()[0] + "; install it or run make PYTHON=/path/to/python3.12")'
@@ -20,8 +20,17 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/tased-sim
 
-test: setup
+# Debian's chromium for the browser test (never a browser downloader)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }
+
+test: setup browser
 	$(BIN)/python -m pytest -n 2
+
+app: setup
+	$(BIN)/solara run app/app.py --production
 
 benchmark: setup
 	$(BIN)/python benchmarks/bench.py

@@ -9,31 +9,32 @@ and open the address it prints. Each browser tab gets its own model.
 
 from __future__ import annotations
 
+import reacton.ipywidgets as rw
 import solara
 from mesa.visualization import SolaraViz
+from solara.server import settings as server_settings
 
-from charts import SERIES, Series, network_figure, series_figure, summary_markdown
+from charts import SERIES, Series, network_png, series_png, summary_markdown
 from levers import LEVERS, model_params
 from town_model import TownModel
 
 TITLE = "Mono-town cluster lab"
+server_settings.telemetry.mixpanel_enable = False  # the page sends no usage statistics
 
 
-def _figure(model: TownModel, build) -> solara.Element:
-    """A matplotlib figure redrawn only when the model has stepped or been rebuilt."""
-    key = [id(model), model.time_step]
-    fig = solara.use_memo(lambda: build(model), key)
-    return solara.FigureMatplotlib(fig, dependencies=key, format="png")
+def _image(model: TownModel, draw) -> solara.Element:
+    """A PNG drawn only when the model has stepped or been rebuilt."""
+    png = solara.use_memo(lambda: draw(model), [id(model), model.time_step])
+    return rw.Image(value=png, format="png")
 
 
 def network_view(model: TownModel) -> solara.Element:
-    return _figure(model, lambda m: network_figure(
-        m, f"Firm network of A ({m.cfg.scenario}), quarter {m.time_step}"))
+    return _image(model, lambda m: network_png(m, f"Firm network of A ({m.cfg.scenario})"))
 
 
 def series_view(series: Series):
     def view(model: TownModel) -> solara.Element:
-        return _figure(model, lambda m: series_figure(m, series))
+        return _image(model, lambda m: series_png(m, series))
 
     view.__name__ = f"{series.column}_view"
     return view

@@ -1,18 +1,24 @@
-"""Matplotlib figures of the page: time series of A and B, the firm network, a summary table.
+"""What the page draws: time series of A and B, the firm network (PNG), a summary table.
 
-Pure functions of a model (no Solara here), so they can be tested and timed without a browser.
+Functions of a model with no Solara in them, so they can be tested and timed without a
+browser. Figures are kept per model between steps (weak references: they go with the model).
 """
 
 from __future__ import annotations
 
+import io
 import math
 import weakref
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+from PIL import Image
 
 from simulation.model import ClusterModel
 
@@ -45,32 +51,64 @@ SERIES: tuple[Series, ...] = (
 )
 
 
-class SeriesFigure:
-    """One outcome over time, A solid and B dashed, on the run's full horizon.
+class BlitFigure:
+    """A figure whose static part (axes, labels, legend) is drawn once.
 
-    Built once per model and series; a step only replaces the lines' data, which keeps a
-    redraw to a few tens of milliseconds.
+    Artists that change every step are `animated`: the canvas skips them in a full draw, and
+    `png` pastes the saved static background and draws only them on top. Text layout is the
+    slow part of a matplotlib draw, so a step redraw costs a few milliseconds, not tens.
     """
 
+    def __init__(self, figsize: tuple[float, float]) -> None:
+        self.figure = Figure(figsize=figsize, dpi=DPI)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self._background = None
+
+    def invalidate(self) -> None:
+        """Redraw the static part at the next `png` (after limits or labels change)."""
+        self._background = None
+
+    def png(self, animated: list) -> bytes:
+        if self._background is None:
+            self.canvas.draw()
+            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self._background)
+        for artist in animated:
+            self.figure.draw_artist(artist)
+        rgba = np.asarray(self.canvas.buffer_rgba())
+        out = io.BytesIO()
+        Image.fromarray(rgba[..., :3]).save(out, format="png", compress_level=3)
+        return out.getvalue()
+
+
+class SeriesFigure(BlitFigure):
+    """One outcome over time, A solid and B dashed, on the run's full horizon."""
+
     def __init__(self, model: TownModel, series: Series) -> None:
+        super().__init__((5.0, 3.3))
         self.series = series
-        self.figure = fig = Figure(figsize=(5.0, 3.3), dpi=DPI)
-        self.ax = ax = fig.subplots()
-        fig.subplots_adjust(left=0.13, right=0.97, top=0.88, bottom=0.15)
-        self.lines = [ax.plot([], [], label=label, linewidth=1.8, **style)[0]
+        self.ax = ax = self.figure.subplots()
+        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.80, bottom=0.15)
+        self.lines = [ax.plot([], [], label=label, linewidth=1.8, animated=True, **style)[0]
                       for (label, _), style in zip(model.runs(), RUN_STYLES)]
         if series.reference is not None:
             ax.axhline(series.reference, color="grey", linewidth=0.8, linestyle=":",
                        label=series.reference_label)
         ax.set_xlim(0, model.cfg.steps)
-        ax.set_title(series.title, fontsize=11)
+        self.figure.suptitle(series.title, fontsize=11, y=0.975)
         ax.set_xlabel("quarter", fontsize=9)
         ax.set_ylabel(series.unit, fontsize=9)
         ax.tick_params(labelsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=series.unit == "firms"))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left", frameon=False)
+        legend = self.figure.legend(fontsize=8, loc="upper center", ncols=3, frameon=False,
+                                    bbox_to_anchor=(0.55, 0.92))
+        for handle in legend.legend_handles:  # copies of the lines: part of the background
+            handle.set_animated(False)
+        self.limits: tuple[float, float] | None = None  # y range, set at the first update
 
-    def update(self, model: TownModel) -> Figure:
+    def update(self, model: TownModel) -> bytes:
         for line, (_, run) in zip(self.lines, model.runs()):
             line.set_data([r["step"] for r in run.records],
                           [r[self.series.column] * self.series.scale for r in run.records])
@@ -80,21 +118,36 @@ class SeriesFigure:
         if self.series.from_zero:
             ys.append(0.0)
         lo, hi = min(ys), max(ys)
-        span = hi - lo if hi > lo else max(1.0, abs(hi))
-        self.ax.set_ylim(lo - 0.05 * span, hi + 0.35 * span)  # headroom for the legend
-        return self.figure
+        bottom, top = self.limits or (lo, hi)
+        if self.limits is None or lo < bottom + 0.02 * (top - bottom) \
+                or hi > top - 0.1 * (top - bottom):
+            # the whole history is drawn, so the range only widens; the axes are redrawn
+            # only when a line nears their edge, and get room to grow
+            if hi <= lo:
+                hi = lo + (0.05 * abs(lo) if lo else 1.0)
+            span = hi - lo
+            below = 0.05 if self.series.from_zero else 0.25
+            self.limits = (lo - below * span, hi + 0.3 * span)
+            self.ax.set_ylim(*self.limits)
+            self.invalidate()
+        return self.png(self.lines)
 
 
 _series: weakref.WeakKeyDictionary[TownModel, dict[str, SeriesFigure]] = \
     weakref.WeakKeyDictionary()
 
 
-def series_figure(model: TownModel, series: Series) -> Figure:
-    """The figure of one series, updated to the model's current step."""
+def series_figure(model: TownModel, series: Series) -> SeriesFigure:
+    """The figure of one series of this model (made at the first call, then kept)."""
     figures = _series.setdefault(model, {})
     if series.column not in figures:
         figures[series.column] = SeriesFigure(model, series)
-    return figures[series.column].update(model)
+    return figures[series.column]
+
+
+def series_png(model: TownModel, series: Series) -> bytes:
+    """PNG of one series at the model's current step."""
+    return series_figure(model, series).update(model)
 
 
 # --------------------------------------------------------------------------- network
@@ -112,14 +165,14 @@ class SectorLayout:
         n = model.n_sectors
         angle = 2 * math.pi * np.arange(n) / n + math.pi / 2
         self.anchor = np.column_stack([np.cos(angle), np.sin(angle)])
-        largest = max(1, max(sum(1 for f in model.firms if f.sector == s) for s in range(n)))
+        largest = max(1, *(sum(1 for f in model.firms if f.sector == s) for s in range(n)))
         chord = 2 * math.sin(math.pi / n) if n > 1 else 1.0
-        self.spacing = 0.55 * chord / math.sqrt(2.0 * largest)
+        self.spacing = 0.75 * chord / math.sqrt(2.0 * largest)
         self.slot: dict[int, tuple[int, int]] = {}  # firm id -> (sector, slot)
         self.used: list[set[int]] = [set() for _ in range(n)]
 
     def positions(self, model: ClusterModel) -> dict[int, tuple[float, float]]:
-        alive = {f.unique_id: f for f in model.firms}
+        alive = {f.unique_id: f for f in model.firms if not f.is_cfe}
         for uid in [u for u, (s, _) in self.slot.items()
                     if u not in alive or alive[u].sector != s]:
             sector, k = self.slot.pop(uid)
@@ -140,70 +193,96 @@ class SectorLayout:
         return out
 
 
-_layouts: weakref.WeakKeyDictionary[ClusterModel, SectorLayout] = weakref.WeakKeyDictionary()
-
-
-def layout_of(model: ClusterModel) -> SectorLayout:
-    if model not in _layouts:
-        _layouts[model] = SectorLayout(model)
-    return _layouts[model]
-
-
 def sector_colours(n: int) -> np.ndarray:
-    from matplotlib import colormaps
+    """Distinct colours: tab20's ten strong hues first, then their light partners."""
+    tab20 = colormaps["tab20"]
+    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
+    return np.array([tab20(order[i % 20]) for i in range(n)])
 
-    cmap = colormaps["tab20"] if n > 10 else colormaps["tab10"]
-    return np.array([cmap(i % cmap.N) for i in range(n)])
 
-
-def network_figure(model: ClusterModel, title: str = "") -> Figure:
+class NetworkFigure(BlitFigure):
     """Firms coloured by sector; members ringed, TASED residents square, the CFE a star."""
-    pos = layout_of(model).positions(model)
-    colours = sector_colours(model.n_sectors)
-    fig = Figure(figsize=(6.4, 4.2), dpi=DPI)
-    ax = fig.add_axes((0.0, 0.0, 0.68, 0.92))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    supply, other = [], []
-    for f in model.firms:
-        for g, tie in f.ties.items():
-            if f.unique_id < g.unique_id:
-                (supply if tie.supply else other).append((pos[f.unique_id], pos[g.unique_id]))
-    ax.add_collection(LineCollection(other, colors="#555555", linewidths=0.4, alpha=0.35))
-    ax.add_collection(LineCollection(supply, colors="#e08a00", linewidths=0.5, alpha=0.45))
-    firms = [f for f in model.firms if not f.is_cfe]
-    xy = np.array([pos[f.unique_id] for f in firms]).reshape(-1, 2)
-    size = np.clip(3.0 * np.sqrt([f.employees for f in firms]), 6.0, 90.0)
-    colour = colours[[f.sector for f in firms]] if firms else np.zeros((0, 4))
-    member = np.array([f.member for f in firms], dtype=bool)
-    resident = np.array([f.resident_since is not None for f in firms], dtype=bool)
-    for mask, marker in ((~resident, "o"), (resident, "s")):
-        ring = mask & member
-        plain = mask & ~member
-        ax.scatter(xy[plain, 0], xy[plain, 1], s=size[plain], c=colour[plain], marker=marker,
-                   linewidths=0, zorder=2)
-        ax.scatter(xy[ring, 0], xy[ring, 1], s=size[ring], c=colour[ring], marker=marker,
-                   edgecolors="black", linewidths=1.1, zorder=3)
-    ax.scatter([0.0], [0.0], s=420, marker="*", c=[colours[model.cfe.sector]],
-               edgecolors="black", linewidths=1.0, zorder=4)
-    ax.set_xlim(-1.45, 1.45)
-    ax.set_ylim(-1.45, 1.45)
-    fig.suptitle(title, fontsize=11, x=0.34, y=0.985)
-    handles = [Line2D([], [], marker="o", linestyle="", color=colours[s], markersize=6,
-                      label=name.replace("_", " ")) for s, name in enumerate(model.sector_names)]
-    handles += [
-        Line2D([], [], marker="*", linestyle="", markerfacecolor="white",
-               markeredgecolor="black", markersize=11, label="CFE"),
-        Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-               markeredgecolor="black", markersize=6, label="cluster member"),
-        Line2D([], [], marker="s", linestyle="", color="grey", markersize=6,
-               label="TASED resident"),
-        Line2D([], [], color="#e08a00", label="supplier tie to CFE"),
-        Line2D([], [], color="#555555", label="other tie"),
-    ]
-    fig.legend(handles=handles, loc="center left", bbox_to_anchor=(0.67, 0.5), fontsize=7.5,
-               frameon=False, handletextpad=0.4, labelspacing=0.35)
-    return fig
+
+    def __init__(self, model: ClusterModel, title: str) -> None:
+        super().__init__((5.0, 3.3))
+        self.layout = SectorLayout(model)
+        self.colours = sector_colours(model.n_sectors)
+        self.ax = ax = self.figure.add_axes((0.0, 0.0, 0.64, 0.93))
+        ax.set_axis_off()
+        ax.set_aspect("equal")
+        ax.set_xlim(-1.4, 1.4)
+        ax.set_ylim(-1.4, 1.4)
+        self.figure.suptitle(title, fontsize=10, x=0.33, y=0.985)
+        handles = [Line2D([], [], marker="o", linestyle="", color=self.colours[s],
+                          markersize=5, label=name.replace("_", " "))
+                   for s, name in enumerate(model.sector_names)]
+        handles += [
+            Line2D([], [], marker="*", linestyle="", markerfacecolor="white",
+                   markeredgecolor="black", markersize=9, label="CFE"),
+            Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
+                   markeredgecolor="black", markersize=5, label="cluster member"),
+            Line2D([], [], marker="s", linestyle="", color="grey", markersize=5,
+                   label="TASED resident"),
+            Line2D([], [], color="#e08a00", label="supplier tie to CFE"),
+            Line2D([], [], color="#555555", label="other tie"),
+        ]
+        self.figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.63, 0.5),
+                           fontsize=6.5, frameon=False, handletextpad=0.3,
+                           labelspacing=0.3)
+
+    def update(self, model: ClusterModel) -> bytes:
+        pos = self.layout.positions(model)
+        ax = self.ax
+        supply, other = [], []
+        for f in model.firms:
+            for g, tie in f.ties.items():
+                if f.unique_id < g.unique_id:
+                    (supply if tie.supply else other).append(
+                        (pos[f.unique_id], pos[g.unique_id]))
+        artists = [
+            LineCollection(other, colors="#555555", linewidths=0.35, alpha=0.3),
+            LineCollection(supply, colors="#e08a00", linewidths=0.5, alpha=0.5),
+        ]
+        firms = [f for f in model.firms if not f.is_cfe]
+        xy = np.array([pos[f.unique_id] for f in firms]).reshape(-1, 2)
+        size = np.clip(2.5 * np.sqrt([f.employees for f in firms]), 5.0, 70.0)
+        colour = self.colours[[f.sector for f in firms]] if firms else np.zeros((0, 4))
+        member = np.array([f.member for f in firms], dtype=bool)
+        resident = np.array([f.resident_since is not None for f in firms], dtype=bool)
+        for mask, marker in ((~resident, "o"), (resident, "s")):
+            for ringed in (False, True):
+                m = mask & (member if ringed else ~member)
+                artists.append(ax.scatter(
+                    xy[m, 0], xy[m, 1], s=size[m], c=colour[m], marker=marker,
+                    edgecolors="black" if ringed else "none", linewidths=1.0 if ringed else 0))
+        artists.append(ax.scatter([0.0], [0.0], s=300, marker="*",
+                                  c=[self.colours[model.cfe.sector]], edgecolors="black",
+                                  linewidths=0.9))
+        artists.append(ax.text(-1.38, -1.38, f"quarter {model.time_step}, {len(firms) + 1} firms",
+                               fontsize=8, color="#333333"))
+        for artist in artists[:2]:
+            ax.add_collection(artist)
+        for artist in artists:
+            artist.set_animated(True)
+        png = self.png(artists)
+        for artist in artists:  # this step's artists are not part of the next one
+            artist.remove()
+        return png
+
+
+_networks: weakref.WeakKeyDictionary[ClusterModel, NetworkFigure] = weakref.WeakKeyDictionary()
+
+
+def network_figure(model: ClusterModel, title: str = "") -> NetworkFigure:
+    """The network figure of this model (made at the first call, then kept with its layout)."""
+    if model not in _networks:
+        _networks[model] = NetworkFigure(model, title)
+    return _networks[model]
+
+
+def network_png(model: ClusterModel, title: str = "") -> bytes:
+    """PNG of the firm network at the model's current step."""
+    return network_figure(model, title).update(model)
 
 
 # --------------------------------------------------------------------------- summary
@@ -215,7 +294,8 @@ NOW_ROWS = (
     ("CMC exists", lambda m: "yes" if m.cmc is not None else "no"),
     ("TASED residents", lambda m: f"{m.records[-1]['residents']:.0f}"),
     ("Unemployment rate", lambda m: f"{100 * m.records[-1]['unemployment_rate']:.1f}%"),
-    ("Public cost, cumulative", lambda m: f"{m.records[-1]['public_cost_cumulative']:,.0f} mln RUB"),
+    ("Public cost, cumulative",
+     lambda m: f"{m.records[-1]['public_cost_cumulative']:,.0f} mln RUB"),
     ("Firms", lambda m: f"{len(m.firms)}"),
 )
 
@@ -239,7 +319,7 @@ def summary_markdown(model: TownModel) -> str:
     """The current outcomes and the effective settings of A and B, as a Markdown table."""
     runs = model.runs()
     head = "| | " + " | ".join(label for label, _ in runs) + " |\n"
-    head += "|---|" + "---|" * len(runs) + "\n"
+    head += "|:---|" + "---:|" * len(runs) + "\n"
     rows = ["| **Quarter** | " + " | ".join(str(m.time_step) for _, m in runs) + " |"]
     rows += [f"| {name} | " + " | ".join(fn(m) for _, m in runs) + " |" for name, fn in NOW_ROWS]
     rows += ["| **Settings** |" + " |" * len(runs)]

@@ -10,36 +10,37 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
 from simulation.config import ModelConfig, PriorityRule, ProcurementRule
-from simulation.presets import load_config, options
+from simulation.presets import options
 
 AS_SCENARIO = "as in scenario"  # a control left here keeps the scenario preset's value
 NO_COMPARISON = "none"
 
 
-def config_default(key: str) -> Any:
-    """Default of a dotted config key, e.g. ``cluster.management_quality`` (Enums as values)."""
+def _field(key: str) -> dataclasses.Field:
+    """The schema field of a dotted config key, e.g. ``cluster.management_quality``."""
     node: Any = ModelConfig
-    value: Any = None
-    for part in key.split("."):
-        field = {f.name: f for f in dataclasses.fields(node)}[part]
-        value = field.default if field.default is not dataclasses.MISSING \
-            else field.default_factory()
-        node = type(value)
+    *parents, name = key.split(".")
+    for part in parents:
+        node = type(_fields(node)[part].default_factory())
+    return _fields(node)[name]
+
+
+def _fields(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in dataclasses.fields(cls)}
+
+
+def config_default(key: str) -> Any:
+    """Default of a dotted config key (an Enum as its value)."""
+    value = _field(key).default
     return value.value if isinstance(value, Enum) else value
 
 
 def config_range(key: str) -> tuple[float, float]:
     """Accepted range (lo, hi) of a dotted config key, from the schema's field metadata."""
-    *parents, name = key.split(".")
-    node: Any = ModelConfig
-    for part in parents:
-        field = {f.name: f for f in dataclasses.fields(node)}[part]
-        node = type(field.default_factory())
-    meta = {f.name: f for f in dataclasses.fields(node)}[name].metadata
+    meta = _field(key).metadata
     return meta["lo"], meta["hi"]
 
 
@@ -50,6 +51,7 @@ class Lever:
     help: str  # what the control means in the model
     widget: dict  # SolaraViz input spec without "label"
     key: str | None = None  # dotted config key the control overrides (None: not an override)
+    convert: Callable[[Any], Any] | None = None  # widget value -> config value
 
     @property
     def default(self) -> Any:
@@ -75,9 +77,10 @@ HORIZON = config_default("steps")
 
 LEVERS: tuple[Lever, ...] = (
     Lever("town", "Town",
-          "Which mono-town to simulate. sokol: a timber and pulp town of 36k people (all "
-          "firms); tagil: a steel town (one firm in five represented); tolyatti: a car-making "
-          "city (one in ten). Sectors, firms and population come from the town preset.",
+          "Which mono-town to simulate. sokol: a small timber and pulp town; tagil: a steel "
+          "town; tolyatti: a car-making city. The two large ones are represented by a sample "
+          "of their firms, with population and budgets scaled alike. Sectors, firms and "
+          "population come from the town preset.",
           _select(TOWNS, "sokol")),
     Lever("scenario_a", "Scenario A",
           "Governance scenario of configuration A. baseline: no policy; tased_only: TASED "
@@ -97,7 +100,8 @@ LEVERS: tuple[Lever, ...] = (
           "legal criteria (at least 10 new jobs and 2.5 mln RUB of investment, not the "
           "city-forming enterprise) pay lower profit tax and 7.6% social contributions, and "
           "the Monotown Fund co-finances serviced industrial plots.",
-          _select([AS_SCENARIO, "on", "off"], AS_SCENARIO), key="tased.enabled"),
+          _select([AS_SCENARIO, "on", "off"], AS_SCENARIO), key="tased.enabled",
+          convert={"on": True, "off": False}.__getitem__),
     Lever("support_end_step", "Support ends (quarter)",
           "Quarter at which public cluster money stops: the grant to the cluster management "
           "company (CMC) and the membership and joint-project subsidies. End it early to see "
@@ -134,7 +138,7 @@ LEVERS: tuple[Lever, ...] = (
     Lever("procurement_rule", "CFE procurement",
           "Principle 6: how the CFE splits its local purchases among its suppliers while a "
           "cluster exists. open: by competitiveness, re-run every quarter; designated: fixed "
-          "shares set when each supplier was linked, whatever its later performance.",
+          "shares set when the cluster company was founded, whatever suppliers do later.",
           _select([r.value for r in ProcurementRule],
                   config_default("cluster.procurement_rule")),
           key="cluster.procurement_rule"),
@@ -143,13 +147,13 @@ LEVERS: tuple[Lever, ...] = (
           "while support lasts, mln RUB per quarter (70% federal, 30% regional). 'as in "
           "scenario' keeps the preset's amount.",
           _select([AS_SCENARIO, "0", "5", "10", "20", "40", "80"], AS_SCENARIO),
-          key="cluster.subsidy_budget"),
+          key="cluster.subsidy_budget", convert=float),
     Lever("public_funding", "CMC grant",
           "Public operating grant to a CMC founded by the authorities (cluster_only, "
           "top_down) while support lasts, mln RUB per quarter. Without it the CMC lives on "
           "members' fees and dissolves if they do not cover its running cost.",
           _select([AS_SCENARIO, "0", "2.5", "5", "10", "20"], AS_SCENARIO),
-          key="cluster.public_funding"),
+          key="cluster.public_funding", convert=float),
     Lever("scenario_b", "Compare with (B)",
           "A second configuration run beside A on the same town and seed, drawn dashed on "
           "every plot: the paired comparison researchers use. 'none' runs A alone.",
@@ -170,31 +174,11 @@ def model_params() -> dict[str, dict]:
     return {lever.name: lever.spec() for lever in LEVERS}
 
 
-def _value(lever: Lever, raw: Any) -> Any:
-    if lever.name == "tased":
-        return {"on": True, "off": False}[raw]
-    if lever.name in ("subsidy_budget", "public_funding"):
-        return float(raw)
-    return raw
-
-
 def overrides(settings: dict[str, Any]) -> dict[str, Any]:
     """Config overrides (dotted keys) for the levers in `settings`; 'as in scenario' is skipped."""
     out = {}
     for name, raw in settings.items():
         lever = BY_NAME[name]
         if lever.key is not None and raw != AS_SCENARIO:
-            out[lever.key] = _value(lever, raw)
-    return out
-
-
-@lru_cache(maxsize=None)
-def preset_values(key: str) -> dict[str, Any]:
-    """What each scenario preset sets for a config key (for the explanations)."""
-    out = {}
-    for scenario in SCENARIOS:
-        node: Any = load_config(scenario=scenario)
-        for part in key.split("."):
-            node = getattr(node, part)
-        out[scenario] = node.value if isinstance(node, Enum) else node
+            out[lever.key] = raw if lever.convert is None else lever.convert(raw)
     return out
