@@ -955,7 +955,7 @@ class ClusterModel(mesa.Model):
         new = self._choose_sector(old, (np.arange(self.n_sectors) != old) & self.open_to_entry,
                                   widen=f.university is not None or f.member)
         rel_prod = f.productivity / self._market["mean_a"][old]
-        self.shift_market(old, -f.sales)
+        self.shift_market(old, -(f.sales - f.cfe_sales))
         f.sector = new
         f.productivity = rel_prod * self._market["mean_a"][new]
         f.knowledge = rules.converge(f.knowledge, tuple(self.sector_centre[new]), 0.5)
