@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/tased-sim
+	$(BIN)/tased-experiment
 
 # Debian's chromium for the browser test (never a browser downloader)
 browser:

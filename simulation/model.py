@@ -303,8 +303,9 @@ class ClusterModel(mesa.Model):
         cap = np.bincount(sec, weights=firm_emp * a, minlength=self.n_sectors)
         emp = np.bincount(sec, weights=firm_emp, minlength=self.n_sectors)
         mean_a = np.divide(cap, emp, out=self.reference_productivity(), where=emp > 0)
+        weight = np.bincount(sec, weights=self._array("market_weight"), minlength=self.n_sectors)
         return {"cap": cap, "mean_a": mean_a, "emp": emp, "firm_emp": firm_emp, "sector": sec,
-                "productivity": a}
+                "productivity": a, "weight": weight}
 
     def sector_employment(self) -> np.ndarray:
         return self.market_view()["emp"]
@@ -649,9 +650,10 @@ class ClusterModel(mesa.Model):
 
     def _set_market_weight(self, firm: Firm, capacity: float) -> None:
         """A newcomer to a sector starts with its share of the sector's capacity."""
-        s = firm.sector
-        weights = sum(f.market_weight for f in self.firms if f.sector == s and f is not firm)
-        firm.market_weight = rules.entry_weight(capacity, weights, self._market["cap"][s])
+        s, view = firm.sector, self._market
+        firm.market_weight = rules.entry_weight(capacity, view["weight"][s], view["cap"][s])
+        view["weight"][s] += firm.market_weight  # later newcomers this stage see this one
+        view["cap"][s] += capacity
 
     def _outsource(self) -> None:
         """Principle 5: the CFE spins off non-core units as independent linked suppliers."""
