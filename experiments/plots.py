@@ -8,6 +8,7 @@ hues) and labels its axes with units from OUTPUTS.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -75,13 +76,13 @@ OUTPUTS: dict[str, tuple[str, str]] = {
     "residents": ("TASED residents", "firms"),
     "resident_jobs": ("Jobs at TASED residents", "persons"),
     "resident_investment": ("Investment of TASED residents", "mln RUB"),
-    "public_cost_cumulative": ("Public cost, cumulative", "mln RUB"),
+    "public_cost_cumulative": ("Cumulative public cost", "mln RUB"),
     "cost_per_new_job": ("Public cost per net new non-CFE job", "mln RUB / job"),
     # per-run summaries (experiments.aggregate.run_metrics)
     "non_cfe_jobs_change": ("Net new jobs outside the CFE", "persons"),
     "cfe_share_change": ("Change in CFE share", "share"),
     "employment_entropy_change": ("Change in employment entropy", "nats"),
-    "public_cost": ("Public cost, cumulative", "mln RUB"),
+    "public_cost": ("Cumulative public cost", "mln RUB"),
     "revenue_cumulative": ("Tax revenue, cumulative", "mln RUB"),
     "unemployment_pre_shock": ("Unemployment before the shock", "share of labour force"),
     "unemployment_peak": ("Unemployment peak after the shock", "share of labour force"),
@@ -111,8 +112,30 @@ INSTRUMENT_COLOURS = ["#0072B2", "#56B4E9", "#E69F00", "#D55E00", "#CC79A7", "#9
 LEVEL_COLOURS = ["#0072B2", "#E69F00", "#009E73"]
 
 
+#: units of design parameters that are not model config fields
+PARAM_UNITS = {"firm_base.scale": "multiplier of the initial firms of the scaled sector kinds"}
+
+
+def param_label(name: str) -> str:
+    """A swept parameter with its unit from the config schema."""
+    from simulation.config import field_docs
+
+    units = {r["name"]: r["unit"] for r in field_docs()} | PARAM_UNITS
+    return f"{name} ({units[name]})" if units.get(name) else name
+
+
+def wrap(text: str, width: int = 42) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
 def label(name: str) -> str:
     return OUTPUTS.get(name, (name.replace("_", " "), ""))[0]
+
+
+def lower(text: str) -> str:
+    """Sentence-internal form of a label: 'Cluster members' -> 'cluster members', but
+    'CFE share' stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def axis_label(name: str) -> str:
@@ -128,6 +151,20 @@ def scenario_colour(scenario: str) -> str:
     if scenario in SCENARIO_COLOURS:
         return SCENARIO_COLOURS[scenario]
     return EXTRA_COLOURS[sum(map(ord, scenario)) % len(EXTRA_COLOURS)]
+
+
+def sequential_colour(i: int, n: int) -> str:
+    """The i-th of n colours along viridis (for ordered parameter values)."""
+    from matplotlib import colormaps, colors
+
+    return colors.to_hex(colormaps["viridis"](0.05 + 0.85 * i / max(n - 1, 1)))
+
+
+def sort_key(value) -> tuple:
+    """Numbers in numeric order before anything else in text order."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        return (0, float(value))
+    return (1, str(value))
 
 
 @dataclass
@@ -182,9 +219,9 @@ def _legend(fig: plt.Figure, styles: list[Style], ncol: int = 6) -> None:
 
 def time_series(writer: FigureWriter, bands: dict[str, pd.DataFrame], cells: list[str],
                 styles: dict[str, Style], outputs: list[str], stem: str, caption: str,
-                marks: dict[str, list[float]] | None = None) -> str:
+                marks: list[float] | None = None) -> str:
     """Mean and 95% band across seeds per cell; `bands[output]` has columns
-    cell, step, mean, lo, hi. `marks` draws vertical lines (e.g. a shock) per cell."""
+    cell, step, mean, lo, hi. `marks` are quarters drawn as dotted lines (e.g. a shock)."""
     fig, axes = _grid(len(outputs))
     for ax, out in zip(axes, outputs):
         b = bands[out]
@@ -196,9 +233,9 @@ def time_series(writer: FigureWriter, bands: dict[str, pd.DataFrame], cells: lis
             ax.plot(d["step"], d["mean"], color=st.colour, linestyle=st.linestyle, linewidth=1.6)
             ax.fill_between(d["step"], d["lo"], d["hi"], color=st.colour, alpha=0.15,
                             linewidth=0)
-            for x in (marks or {}).get(cell, []):
-                ax.axvline(x, color=st.colour, linestyle=":", linewidth=1)
-        ax.set_title(label(out), fontsize=10)
+        for x in marks or []:
+            ax.axvline(x, color="black", linestyle=":", linewidth=1)
+        ax.set_title(wrap(label(out)), fontsize=10)
         ax.set_xlabel("quarter")
         ax.set_ylabel(unit(out) or out)
         ax.grid(alpha=0.3)
@@ -222,13 +259,13 @@ def intervals(writer: FigureWriter, estimates: dict[str, dict[str, Estimate]],
                 continue
             st = styles[row]
             lo, hi = (e.lo, e.hi) if np.isfinite(e.lo) else (e.mean, e.mean)
-            ax.errorbar(e.mean, yi, xerr=[[e.mean - lo], [hi - e.mean]], fmt="o",
+            ax.errorbar(e.mean, yi, xerr=error_bar(e.mean, lo, hi), fmt="o",
                         color=st.colour, capsize=3, markersize=5)
         if zero_line:
             ax.axvline(0.0, color="black", linewidth=0.8)
         ax.set_yticks(y)
         ax.set_yticklabels([styles[r].label for r in rows], fontsize=8)
-        ax.set_title(label(out), fontsize=10)
+        ax.set_title(wrap(label(out)), fontsize=10)
         u = unit(out)
         ax.set_xlabel(f"{u}{unit_suffix}" if u else out)
         ax.grid(axis="x", alpha=0.3)
@@ -242,7 +279,7 @@ def heatmaps(writer: FigureWriter, grids: dict[str, pd.DataFrame], x_name: str, 
              stem: str, caption: str, title: str) -> str:
     """One annotated heatmap per output; `grids[output]` is indexed by y, columns x."""
     outs = list(grids)
-    fig, axes = _grid(len(outs), ncols=3, width=4.2, height=3.6)
+    fig, axes = _grid(len(outs), ncols=3, width=4.6, height=4.0)
     for ax, out in zip(axes, outs):
         g = grids[out]
         im = ax.imshow(g.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
@@ -250,9 +287,9 @@ def heatmaps(writer: FigureWriter, grids: dict[str, pd.DataFrame], x_name: str, 
         ax.set_xticklabels([_short(v) for v in g.columns], fontsize=8)
         ax.set_yticks(range(g.shape[0]))
         ax.set_yticklabels([_short(v) for v in g.index], fontsize=8)
-        ax.set_xlabel(x_name)
-        ax.set_ylabel(y_name)
-        ax.set_title(label(out), fontsize=9)
+        ax.set_xlabel(wrap(param_label(x_name), 50), fontsize=8)
+        ax.set_ylabel(wrap(param_label(y_name), 40), fontsize=8)
+        ax.set_title(wrap(label(out), 48), fontsize=9)
         values = g.to_numpy(dtype=float)
         finite = values[np.isfinite(values)]
         mid = (finite.min() + finite.max()) / 2 if finite.size else 0.0
@@ -269,7 +306,7 @@ def stacked_costs(writer: FigureWriter, rows: list[str], styles: dict[str, Style
                   by_level: pd.DataFrame, by_instrument: pd.DataFrame, stem: str,
                   caption: str) -> str:
     """Mean cumulative public cost per cell, stacked by level and by instrument."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, max(3.0, 0.4 * len(rows) + 1.8)),
+    fig, axes = plt.subplots(1, 2, figsize=(13, max(3.0, 0.4 * len(rows) + 2.6)),
                              layout="constrained")
     y = np.arange(len(rows))[::-1]
     for ax, table, names, colours, title in (
@@ -285,7 +322,8 @@ def stacked_costs(writer: FigureWriter, rows: list[str], styles: dict[str, Style
         ax.set_xlabel("mln RUB, cumulative over the horizon (mean across seeds)")
         ax.set_title(f"Public cost {title}", fontsize=10)
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3,
+                  frameon=False)
     return writer.save(fig, stem, caption)
 
 
@@ -295,14 +333,14 @@ def networks(writer: FigureWriter, panels: list[tuple[str, pd.DataFrame, str]], 
     fig, axes = _grid(len(panels), ncols=3, width=4.4, height=4.2)
     for ax, (title, firms, colour) in zip(axes, panels):
         g = nx.Graph()
-        ids = firms["firm_id"].tolist()
-        g.add_nodes_from(ids)
+        ids = set(firms["firm_id"].tolist())
         for fid, partners in zip(firms["firm_id"], firms["partners"]):
             for p in str(partners).split():
-                if int(p) in g:
+                if int(p) in ids:
                     g.add_edge(fid, int(p))
-        pos = nx.spring_layout(g, seed=layout_seed, k=1.5 / math.sqrt(max(len(g), 1)),
-                               iterations=60)
+        g.add_nodes_from(firms.loc[firms["is_cfe"], "firm_id"])
+        isolated = len(ids) - len(g)  # firms without ties are counted, not drawn
+        pos = layout(g, layout_seed)
         members = firms.set_index("firm_id")["member"].to_dict()
         cfe = firms.set_index("firm_id")["is_cfe"].to_dict()
         size = firms.set_index("firm_id")["employees"].clip(lower=1).to_dict()
@@ -316,9 +354,9 @@ def networks(writer: FigureWriter, panels: list[tuple[str, pd.DataFrame, str]], 
         cfe_nodes = [n for n in g if cfe[n]]
         nx.draw_networkx_nodes(g, pos, nodelist=cfe_nodes, ax=ax, node_color=CFE_COLOUR,
                                node_shape="s", node_size=160)
-        n_members = sum(1 for n in g if members[n])
-        ax.set_title(f"{title}\n{len(g)} firms, {g.number_of_edges()} ties, "
-                     f"{n_members} cluster members", fontsize=9)
+        n_members = int(firms["member"].sum())
+        ax.set_title(f"{title}\n{len(ids)} firms ({isolated} without ties, not drawn), "
+                     f"{g.number_of_edges()} ties, {n_members} cluster members", fontsize=9)
         ax.set_axis_off()
     handles = [Line2D([], [], marker="s", color="w", markerfacecolor=CFE_COLOUR, markersize=9,
                       label="city-forming enterprise (CFE)"),
@@ -329,6 +367,20 @@ def networks(writer: FigureWriter, panels: list[tuple[str, pd.DataFrame, str]], 
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
     fig.suptitle("Firm ties at the final quarter (one seed per scenario)", fontsize=11)
     return writer.save(fig, stem, caption)
+
+
+def error_bar(mean: float, lo: float, hi: float) -> list[list[float]]:
+    """Distances from the mean to the interval ends (never negative)."""
+    return [[max(mean - lo, 0.0)], [max(hi - mean, 0.0)]]
+
+
+def layout(g: nx.Graph, seed: int) -> dict:
+    """Node positions; ForceAtlas2 with strong gravity keeps small components near the main
+    one (networkx >= 3.4), else a spring layout."""
+    fa2 = getattr(nx, "forceatlas2_layout", None)
+    if fa2 is not None:
+        return fa2(g, seed=seed, max_iter=300, gravity=2.0, strong_gravity=True)
+    return nx.spring_layout(g, seed=seed, k=1.5 / math.sqrt(max(len(g), 1)), iterations=60)
 
 
 def custom(writer: FigureWriter, draw: Callable[[], plt.Figure], stem: str,

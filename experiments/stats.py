@@ -46,6 +46,8 @@ def mean_ci(values, level: float = LEVEL) -> Estimate:
     mean = float(x.mean())
     if n == 1:
         return Estimate(mean, math.nan, math.nan, 1)
+    if np.ptp(x) == 0:  # identical values: exact, no rounding noise around the mean
+        return Estimate(float(x[0]), float(x[0]), float(x[0]), n)
     sd = float(x.std(ddof=1))
     half = float(sps.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
     return Estimate(mean, mean - half, mean + half, n)

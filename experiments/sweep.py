@@ -45,7 +45,7 @@ from omegaconf import DictConfig, OmegaConf, read_write
 
 from experiments.output import (RUN_FILE, _atomic_write, config_dict, one_line,
                                 project_version, simulate, write_run)
-from simulation.config import ModelConfig
+from simulation.config import ModelConfig, validate
 from simulation.presets import register_schema, to_model_config
 
 CONFIG_PATH = str(Path(__file__).resolve().parent.parent / "configs")
@@ -54,9 +54,12 @@ CELL_FILE = "cell.json"
 FAILED_FILE = "failed.json"
 PROGRESS_FILE = "progress.log"
 RUNS_DIR = "runs"
+PROGRESS_EVERY = 1.0  # seconds between a job's progress lines (failures and the end always)
+MAX_LISTED = 6  # failed runs named per error on the terminal (failures.csv has them all)
 
-# Overrides that do not change what a run computes: they never name a cell.
-NOT_DESIGN = ("experiment", "firm_base.kinds", "seed", "hydra")
+# Overrides that never name a cell: experiment settings, seeds (the run directories carry
+# them) and Hydra's own.
+NOT_DESIGN = ("experiment", "seed", "hydra")
 
 
 # --------------------------------------------------------------------------- schema
@@ -67,7 +70,7 @@ class ExperimentSettings:
     """How an experiment is run and analysed (the `experiment` node of a sweep config)."""
 
     name: str = "experiment"
-    #: the question of MODEL.md section 1 the experiment answers, for the report
+    #: the question (Q1-Q7 of the model's purpose) the experiment answers, for the report
     question: str = ""
     #: analysis of experiments/analysis.py that states the answer
     analysis: str = "scenario_comparison"
@@ -83,8 +86,8 @@ class ExperimentSettings:
     reference: str = "baseline"
     #: final-step outcomes in the report's tables and bar charts
     outcomes: list = field(default_factory=lambda: [
-        "cfe_share", "employment_entropy", "members", "ties", "non_cfe_jobs_change",
-        "unemployment_rate", "public_cost", "cost_per_new_job"])
+        "cfe_share", "employment_entropy", "members", "cmc_exists", "ties",
+        "non_cfe_jobs_change", "unemployment_rate", "public_cost"])
     #: outputs drawn as time series
     series: list = field(default_factory=lambda: [
         "cfe_share", "employment_entropy", "members", "ties", "unemployment_rate",
@@ -148,22 +151,28 @@ def seeds(settings: Any) -> list[int]:
     return [int(settings.base_seed) + k for k in range(int(settings.replications))]
 
 
-def apply_firm_base(data: dict, firm_base: dict) -> None:
-    """Scale `initial_firms` of the listed sector kinds in a plain config dict."""
-    scale, kinds = float(firm_base["scale"]), set(firm_base["kinds"])
-    if scale == 1.0:
-        return
-    for sector in data["town"]["sectors"]:
-        if sector.get("kind", "supporting") in kinds:
-            sector["initial_firms"] = int(round(sector.get("initial_firms", 10) * scale))
+def apply_firm_base(cfg: ModelConfig, scale: float, kinds: list[str]) -> ModelConfig:
+    """Scale `initial_firms` of the sectors of the listed kinds (rounded); validate again."""
+    if scale != 1.0:
+        for sector in cfg.town.sectors:
+            if sector.kind.value in kinds:
+                sector.initial_firms = int(round(sector.initial_firms * scale))
+    return validate(cfg)
+
+
+def model_config(data: dict) -> ModelConfig:
+    """A job's config (plain data, experiment settings removed) as a validated ModelConfig."""
+    data = dict(data)
+    firm_base = data.pop("firm_base")
+    return apply_firm_base(to_model_config(data), float(firm_base["scale"]),
+                           list(firm_base["kinds"]))
 
 
 def model_data(cfg: DictConfig) -> dict:
-    """A job's config as plain data for `to_model_config`, firm-base scaling applied."""
+    """A job's config as plain data, without Hydra's node and the experiment settings."""
     data = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for key in ("hydra", "experiment"):
         data.pop(key, None)
-    apply_firm_base(data, data.pop("firm_base"))
     return data
 
 
@@ -195,24 +204,34 @@ class Progress:
         self.already = int(info.get("already_done", 0))
         self.started = float(info.get("started", time.time()))
         self.name = info.get("experiment", {}).get("name", "sweep")
+        self.printed = 0.0
+        self.workers = max(1, int(info.get("experiment", {}).get("workers", 1)))
 
     def record(self, cell: str, seed: int, status: str, error: str = "") -> None:
-        line = json.dumps({"cell": cell, "seed": seed, "status": status, "error": error})
+        line = json.dumps({"cell": cell, "seed": seed, "status": status, "error": error,
+                           "time": time.time()})
         fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, (line + "\n").encode())
         finally:
             os.close(fd)
-        self.report()
+        self.report(force=status != "done")
 
-    def report(self) -> None:
+    def report(self, force: bool = False) -> None:
         lines = read_progress(self.log.parent)
+        last = self.already + len(lines) >= self.total
+        if not (force or last or time.time() - self.printed >= PROGRESS_EVERY):
+            return
+        self.printed = time.time()
         new = len(lines)
         failed = sum(1 for x in lines if x["status"] != "done")
         done = min(self.already + new, self.total) if self.total else self.already + new
         elapsed = time.time() - self.started
         remaining = max(self.total - done, 0)
-        eta = _clock(elapsed / new * remaining) if new else "--"
+        # the rate between the first and the latest finished run leaves out the start-up
+        span = lines[-1]["time"] - lines[0]["time"] if new > 2 * self.workers else 0.0
+        rate = span / (new - 1) if span > 0 else (elapsed / new if new else 0.0)
+        eta = _clock(rate * remaining) if new else "--"
         failures = f" ({failed} failed)" if failed else ""
         print(f"[{self.name}] {done}/{self.total or '?'} runs done{failures}, "
               f"elapsed {_clock(elapsed)}, ETA {eta}", file=sys.stderr, flush=True)
@@ -241,21 +260,23 @@ def run_cell(cfg: DictConfig) -> None:
     cell = cell_name(overrides)
     cell_dir = sweep_dir / RUNS_DIR / cell
     cell_dir.mkdir(parents=True, exist_ok=True)
+    plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     params = {}
     for o in design_overrides(overrides):
         key = _key(o)
         if key in hc.runtime.choices:
             params[key] = hc.runtime.choices[key]
         else:
-            value = OmegaConf.select(cfg, key)
-            params[key] = (OmegaConf.to_container(value, resolve=True)
-                           if OmegaConf.is_config(value) else value)
+            node = plain
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            params[key] = node
     _json(cell_dir / CELL_FILE, {"cell": cell, "overrides": design_overrides(overrides),
                                  "params": params})
     progress = Progress(sweep_dir)
     data = model_data(cfg)
     try:
-        base, base_error = to_model_config(data), None
+        base, base_error = model_config(data), None
     except Exception as err:  # one bad cell must not stop the sweep: each run records it
         base, base_error = None, err
     for seed in seeds(cfg.experiment):
@@ -277,8 +298,9 @@ def _run_one(run_dir: Path, base: ModelConfig | None, base_error: Exception | No
         meta = json.loads(finished.read_text())
         if model_cfg is None or _same_config(meta, model_cfg):
             return "skipped", ""
-        return "conflict", (f"{finished} holds a finished run of a different configuration; "
-                            f"it is kept: write this sweep to another directory")
+        return "conflict", ("a finished run of a different configuration is already there "
+                            "and is kept: write this sweep to another directory "
+                            "(experiment.out_dir=...) or remove the old one")
     try:
         if base_error is not None:
             raise base_error
@@ -310,6 +332,7 @@ class Outcome:
     finished: bool = False
     failures: list = field(default_factory=list)
     report: Path | None = None
+    error: str = ""
 
 
 OUTCOME = Outcome()
@@ -326,10 +349,48 @@ def expand_jobs(config: DictConfig) -> list[list[str]]:
     return [list(job) for batch in batches for job in batch]
 
 
+def _experiment_file(config: DictConfig) -> str:
+    """The text of the experiment file the sweep used (kept with its results)."""
+    choice = config.hydra.runtime.choices.get("experiment")
+    path = Path(CONFIG_PATH) / "experiment" / f"{choice}.yaml"
+    return path.read_text() if choice and path.exists() else ""
+
+
+def source_revision() -> str:
+    """The source tree's git commit (and whether it had uncommitted changes), if any."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                             capture_output=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, text=True, capture_output=True, timeout=10,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return f"git {sha}" + (" with uncommitted changes" if dirty else "")
+
+
 class SweepCallback(Callback):
     """Writes the sweep's design before the jobs start; aggregates after they end."""
 
+    # Hydra turns exceptions in callbacks into warnings: stop the sweep explicitly instead.
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            self._start(config)
+        except Exception as err:
+            print(f"error: {one_line(err)}", file=sys.stderr)
+            raise SystemExit(2) from err
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        try:
+            finish(OUTCOME)
+        except Exception as err:
+            OUTCOME.error = f"aggregation failed: {type(err).__name__}: {err}"
+            traceback.print_exc()
+
+    def _start(self, config: DictConfig) -> None:
         sweep_dir = Path(str(config.hydra.sweep.dir))
         # Jobs re-resolve interpolations with their own overrides (a swept town would scatter
         # runs over several directories): pin the directory the main process resolved.
@@ -357,16 +418,14 @@ class SweepCallback(Callback):
             "sweeper_params": OmegaConf.to_container(config.hydra.sweeper.get("params") or {}),
             "town": str(config.town.name), "steps": int(config.steps),
             "cells": cells, "seeds": run_seeds, "total_runs": total, "already_done": already,
-            "started": time.time(), "version": project_version()})
+            "started": time.time(), "version": project_version(),
+            "source": source_revision(), "experiment_file": _experiment_file(config)})
         (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
         OUTCOME.sweep_dir = sweep_dir
         skip = f" ({already} already finished, skipped)" if already else ""
         print(f"[{settings.name}] {len(cells)} cells x {len(run_seeds)} seeds = {total} runs"
               f"{skip}, {settings.workers} worker(s) -> {sweep_dir}", file=sys.stderr,
               flush=True)
-
-    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        finish(OUTCOME)
 
 
 def finish(outcome: Outcome) -> None:
@@ -396,11 +455,19 @@ def main() -> None:
                       file=sys.stderr)
                 finish(OUTCOME)
             raise
+    if OUTCOME.error:
+        print(f"error: {OUTCOME.error}", file=sys.stderr)
     if OUTCOME.failures:
-        print(f"error: {len(OUTCOME.failures)} run(s) failed (recorded in failed.json in "
-              f"their run directories and in failures.csv):", file=sys.stderr)
+        print(f"error: {len(OUTCOME.failures)} run(s) failed in {OUTCOME.sweep_dir} (each has "
+              f"failed.json in its run directory; failures.csv lists them):", file=sys.stderr)
+        by_error: dict[str, list] = {}
         for x in OUTCOME.failures:
-            print(f"  {x['cell']} seed {x['seed']}: {x['error']}", file=sys.stderr)
+            by_error.setdefault(x["error"], []).append(f"{x['cell']}/seed{x['seed']}")
+        for error, runs in by_error.items():
+            shown = ", ".join(runs[:MAX_LISTED])
+            more = f" and {len(runs) - MAX_LISTED} more" if len(runs) > MAX_LISTED else ""
+            print(f"  {error}\n    in {shown}{more}", file=sys.stderr)
+    if OUTCOME.failures or OUTCOME.error:
         sys.exit(1)
 
 
