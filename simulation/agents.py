@@ -73,6 +73,9 @@ class Firm(mesa.Agent):
         self.after_tax = 0.0
         self.rd_spend = 0.0
         self.inflow = 0.0
+        self.last_inflow = 0.0
+        self.planned_jobs = 0  # an entrant hires toward its plan while it ramps up
+        self.leaving = False  # a footloose resident that decided to go
         self.hire_request = 0
         self.loss_streak = 0
         self.cum_profit = 0.0

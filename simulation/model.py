@@ -52,6 +52,7 @@ class ClusterModel(mesa.Model):
         self.cfe: Firm | None = None
         self.introductions: dict[Firm, list[Firm]] = {}
         self.records: list[dict[str, float]] = []
+        self.last_cfe_layoffs = 0
         self.subsidies_received = 0.0  # by firms, for the fiscal invariant
         self.cmc_public_income = 0.0  # by every CMC there has been
         self._schedules: dict[tuple[bool, int], tuple[np.ndarray, ...]] = {}
@@ -162,9 +163,9 @@ class ClusterModel(mesa.Model):
         return tuple(np.clip(own, 0.0, 1.0).tolist())
 
     def _rd_intensity(self, sector: int) -> float:
-        f = self.cfg.firms
-        mean = f.rd_intensity_ki if self.skill_intensive[sector] else f.rd_intensity_mean
-        return float(mean * self.draw.lognormal(0.0, f.rd_dispersion))
+        """A firm's R&D intensity: its sector's mean times a log-normal draw."""
+        return float(self._rd_intensity_mean(sector)
+                     * self.draw.lognormal(0.0, self.cfg.firms.rd_dispersion))
 
     def _threshold(self, rng: np.random.Generator) -> float:
         return float(rng.uniform(self.cfg.cluster.threshold_min, 1.0))
@@ -520,10 +521,6 @@ class ClusterModel(mesa.Model):
                 self._consider_spinoff(university=u)
         self._outsource()
 
-    @property
-    def last_cfe_layoffs(self) -> int:
-        return getattr(self, "_last_cfe_layoffs", 0)
-
     def _choose_sector(self, origin: int | None, allowed: np.ndarray, widen: bool) -> int:
         """Relatedness-driven choice (Neffke et al. 2011): density to the town and the origin."""
         e = self.cfg.entry
@@ -821,7 +818,7 @@ class ClusterModel(mesa.Model):
         firms = self.firms
         emp = self._array("employees", int)
         target = self._array("sales") / self._array("productivity")
-        planned = np.fromiter((getattr(f, "planned_jobs", 0) for f in firms), float, len(firms))
+        planned = self._array("planned_jobs")
         ramp = self.time_step - cfg.entry.ramp_up_steps
         target = np.maximum(target, np.where(self._array("born", int) >= ramp,
                                              planned, 0.0))
@@ -833,7 +830,7 @@ class ClusterModel(mesa.Model):
         emp = emp - fired
         cfe_i = 0  # the CFE is created first and never exits
         self.cfe_layoffs = int(fired[cfe_i])
-        self._last_cfe_layoffs = self.cfe_layoffs
+        self.last_cfe_layoffs = self.cfe_layoffs  # drives next quarter's spinoffs
         requests = np.maximum(desired - emp, 0)
         pool = self.labour_force - self.public_jobs - int(emp.sum())
         need = self.skill_need[self._array("sector", int)]
@@ -976,7 +973,7 @@ class ClusterModel(mesa.Model):
         f is among them (by default: whether it is a member).
         """
         c, inn = self.cfg.cluster, self.cfg.innovation
-        base_inflow = getattr(f, "last_inflow", 0.0)
+        base_inflow = f.last_inflow
         own = 1.0 if (f.member if counted is None else counted) else 0.0
         agglo = rules.bounded_spillover(related_members[f.sector] - own, c.agglomeration,
                                         c.congestion)
@@ -1077,7 +1074,7 @@ class ClusterModel(mesa.Model):
         keep = []
         for f in self.firms:
             gone = not f.is_cfe and (f.net_worth < 0 or f.employees == 0
-                                     or getattr(f, "leaving", False))
+                                     or f.leaving)
             if gone:
                 self._remove_firm(f)
             else:
