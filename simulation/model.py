@@ -861,13 +861,13 @@ class ClusterModel(mesa.Model):
         order = self.draw.permutation(n)
         draws = self.draw.random(n)
         picks = self.draw.integers(0, n, size=(n, cfg.random_candidates))
-        for k, i in enumerate(order):
-            f = self.firms[i]
-            p = cfg.search_prob_unsatisfied if f.loss_streak > 0 else cfg.search_prob
-            if draws[k] < p:
-                partner = f.search_partners(picks[k])
-                if partner is not None:
-                    self.link(f, partner)
+        unsatisfied = self._array("loss_streak", int) > 0
+        p = np.where(unsatisfied, cfg.search_prob_unsatisfied, cfg.search_prob)
+        for k in np.flatnonzero(draws < p[order]):  # searchers, in the shuffled order
+            f = self.firms[order[k]]
+            partner = f.search_partners(picks[k])
+            if partner is not None:
+                self.link(f, partner)
         # joint projects on every tie: success builds credit and knowledge, failure erodes it
         pairs = [(f, g, tie) for f in self.firms for g, tie in f.ties.items()
                  if f.unique_id < g.unique_id]
@@ -965,40 +965,38 @@ class ClusterModel(mesa.Model):
 
     # ================================================================== 8 membership
 
-    def membership_benefit(self, f: Firm, related_members: np.ndarray, quality: float,
-                           intensity: float, fee: float, counted: bool | None = None) -> float:
-        """Expected net gain of membership for f (ODD 3.4, cluster membership).
+    def membership_benefits(self, related_members: np.ndarray, quality: float,
+                            intensity: float, fee: float,
+                            counted: np.ndarray | None = None) -> np.ndarray:
+        """Expected net gain of membership for every firm (ODD 3.4, cluster membership).
 
-        `related_members` counts members by relatedness to each sector; `counted` says whether
-        f is among them (by default: whether it is a member).
+        `related_members` counts members by relatedness to each sector; `counted` marks the
+        firms counted among them (by default: the members).
         """
         c, inn = self.cfg.cluster, self.cfg.innovation
-        base_inflow = f.last_inflow
-        own = 1.0 if (f.member if counted is None else counted) else 0.0
-        agglo = rules.bounded_spillover(related_members[f.sector] - own, c.agglomeration,
+        sec = self._array("sector", int)
+        rd = self._array("rd_intensity")
+        member = self._array("member", bool)
+        employees = self._array("employees")
+        own = member if counted is None else counted
+        agglo = rules.bounded_spillover(related_members[sec] - own, c.agglomeration,
                                         c.congestion)
-        boost = c.service_absorptive * quality * intensity
-        ac0 = rules.absorptive_capacity(f.rd_intensity, self.cfg.firms.rd_intensity_ki,
-                                        inn.absorptive_base, 0.0)
-        ac1 = min(1.0, ac0 + boost)
-        base_in = base_inflow - (agglo if f.member else 0.0)
-        h1 = rules.innovation_prob(f.rd_intensity, base_in + agglo, ac1, inn.base_hazard,
-                                   inn.rd_effect, inn.inflow_effect)
-        h0 = rules.innovation_prob(f.rd_intensity, base_in, ac0, inn.base_hazard,
-                                   inn.rd_effect, inn.inflow_effect)
-        sd = float(rules.innovation_step_sd(np.array([f.employees]), inn.step_sd,
-                                            inn.size_reference, inn.size_elasticity)[0])
+        ac0 = rules.absorptive_capacity(rd, self.cfg.firms.rd_intensity_ki, inn.absorptive_base,
+                                        0.0)
+        ac1 = np.minimum(1.0, ac0 + c.service_absorptive * quality * intensity)
+        base_in = self._array("last_inflow") - agglo * member  # inflow without membership
+        h1 = rules.innovation_prob(rd, base_in + agglo, ac1, inn.base_hazard, inn.rd_effect,
+                                   inn.inflow_effect)
+        h0 = rules.innovation_prob(rd, base_in, ac0, inn.base_hazard, inn.rd_effect,
+                                   inn.inflow_effect)
+        sd = rules.innovation_step_sd(employees, inn.step_sd, inn.size_reference,
+                                      inn.size_elasticity)
         value = rules.expected_gain_of_draw(inn.step_mean, sd)
-        labour_cost = self.wage * f.employees * (1.0 + self.cfg.taxes.contributions)
+        labour_cost = self.wage * employees * (1.0 + self.cfg.taxes.contributions)
+        subsidised = self.support_active() and c.subsidy_budget > 0
+        subsidy = np.where(subsidised & self.priority[sec], c.membership_subsidy_rate * fee, 0.0)
         return rules.membership_benefit(h1 - h0, labour_cost, value, c.value_horizon_steps,
-                                        self._expected_subsidy(f, fee),
-                                        fee + c.participation_cost)
-
-    def _expected_subsidy(self, f: Firm, fee: float) -> float:
-        c = self.cfg.cluster
-        if not self.support_active() or c.subsidy_budget <= 0 or not self.priority[f.sector]:
-            return 0.0
-        return c.membership_subsidy_rate * fee
+                                        subsidy, fee + c.participation_cost)
 
     def _related_members(self, members: list[Firm]) -> np.ndarray:
         counts = np.zeros(self.n_sectors)
@@ -1018,13 +1016,13 @@ class ClusterModel(mesa.Model):
             self._dissolve()
             return
         rel = self._related_members(sorted(cmc.members, key=lambda f: f.unique_id))
+        benefits = self.membership_benefits(rel, cmc.quality, cmc.service_intensity, cmc.fee)
         joiners, leavers = [], []
-        for f in self.firms:
+        for f, b in zip(self.firms, benefits):
             if self.local[f.sector]:  # an industrial cluster: households' services stay out
                 if f.member:
                     leavers.append(f)  # a member that moved into local services
                 continue
-            b = self.membership_benefit(f, rel, cmc.quality, cmc.service_intensity, cmc.fee)
             if f.member:
                 f.bad_membership_steps = f.bad_membership_steps + 1 if b < 0 else 0
                 if f.bad_membership_steps >= c.leave_after:
@@ -1047,12 +1045,13 @@ class ClusterModel(mesa.Model):
         match = c.match_ratio if self.support_active() else 0.0
         willing: list[Firm] = []
         fee = c.member_fee
+        industrial = ~self.local[self._array("sector", int)]
+        counted = np.zeros(len(self.firms), dtype=bool)
         for _ in range(3):
             rel = self._related_members(willing)
-            counted = set(willing)
-            willing = [f for f in self.firms if not self.local[f.sector]
-                       and self.membership_benefit(f, rel, c.management_quality, 1.0, fee,
-                                                  counted=f in counted) > 0]
+            gains = self.membership_benefits(rel, c.management_quality, 1.0, fee, counted)
+            counted = industrial & (gains > 0)
+            willing = [f for f, ok in zip(self.firms, counted) if ok]
             fee = rules.balanced_fee(c.member_fee, self.money(c.running_cost),
                                      c.service_cost_per_member, len(willing), 0.0, match, 0.0)
         if len(willing) >= c.min_founders:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.special import ndtr
 
 # --------------------------------------------------------------------------- 4.1 demand
 
@@ -171,7 +172,8 @@ def tie_success_prob(credit: float, common_partners: int, base: float) -> float:
     Relational credit and shared partners build trust (Cowan, Jonard, Zimmermann 2007); the
     partner search counts common partners, the quarterly project draw uses credit alone.
     """
-    return 1.0 - (1.0 - base) * np.exp(-(credit + common_partners) / 4.0)
+    exp = np.exp if isinstance(credit, np.ndarray) else math.exp  # math is faster on scalars
+    return 1.0 - (1.0 - base) * exp(-(credit + common_partners) / 4.0)
 
 
 def partner_score(success_prob: float, gain: float, absorptive: float, sales: float,
@@ -221,14 +223,17 @@ def bounded_spillover(n_related: float, per_firm: float, congestion: float) -> f
     return per_firm * n_related * np.exp(-n_related / congestion)
 
 
-def expected_gain_of_draw(mean: float, sd: float) -> float:
-    """E[max(0, X)] for X ~ N(mean, sd): the value of keeping the better of old and new."""
-    if sd <= 0:
-        return max(0.0, mean)
-    z = mean / sd
-    pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
-    cdf = 0.5 * (1.0 + math.erf(z / math.sqrt(2)))
-    return sd * pdf + mean * cdf
+def expected_gain_of_draw(mean: float, sd):
+    """E[max(0, X)] for X ~ N(mean, sd): the value of keeping the better of old and new.
+
+    sd * phi(mean / sd) + mean * Phi(mean / sd); max(0, mean) where sd = 0 (scalar or array).
+    """
+    sd = np.asarray(sd, dtype=float)
+    safe = np.where(sd > 0, sd, 1.0)
+    z = mean / safe
+    gain = safe * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi) + mean * ndtr(z)
+    out = np.where(sd > 0, gain, max(0.0, mean))
+    return float(out) if out.ndim == 0 else out
 
 
 # --------------------------------------------------------------------------- 4.4 relatedness
