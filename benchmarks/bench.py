@@ -41,9 +41,14 @@ def scaled_config(n_firms: int, scenario: str = "top_down", seed: int = 1) -> Mo
     return cfg
 
 
+WARM_UP = 8  # quarters before timing: the firm network forms in the first years
+CHUNK = 8  # quarters per timed chunk, the same at every size
+
+
 def per_agent_step(model, steps: int, repeats: int, count) -> float:
     """Best seconds per agent-step over `repeats` chunks of `steps` steps, after a warm-up."""
-    model.step()
+    for _ in range(WARM_UP):
+        model.step()
     chunks = []
     for _ in range(repeats):
         agents = 0
@@ -67,7 +72,7 @@ def main() -> None:
 
     rows = []
     for n in args.sizes:
-        steps = max(4, min(20, 20_000 // n))
+        steps = CHUNK
         ours = per_agent_step(ClusterModel(scaled_config(n)), steps, args.repeats,
                               lambda m: len(m.firms))
         side = max(10, int(math.sqrt(n)))

@@ -130,7 +130,9 @@ class Firm(mesa.Agent):
 
     def score(self, other: Firm) -> float:
         cfg = self.model.cfg.network
-        common = len(self.ties.keys() & other.ties.keys())
+        small, large = (self.ties, other.ties) if len(self.ties) <= len(other.ties) \
+            else (other.ties, self.ties)
+        common = sum(1 for g in small if g in large)
         credit = 0.5 if other in self.past_partners else 0.0
         p = rules.tie_success_prob(credit, common, cfg.success_base)
         d = rules.cognitive_distance(self.knowledge, other.knowledge)

@@ -87,10 +87,15 @@ def clustering_coefficient(m: ClusterModel, o: Observation) -> float:
         k = len(f.ties)
         if k < 2:
             continue
-        nbrs = list(f.ties)
-        links = sum(1 for i, a in enumerate(nbrs) for b in nbrs[i + 1:] if b in a.ties)
+        # links among neighbours, each seen from both ends; scan the smaller of two tie sets
+        links = sum(_common(f.ties, a.ties) for a in f.ties) / 2
         values.append(2.0 * links / (k * (k - 1)))
     return float(np.mean(values)) if values else 0.0
+
+
+def _common(a: dict, b: dict) -> int:
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    return sum(1 for x in small if x in large)
 
 
 def members(m: ClusterModel, o: Observation) -> float:
