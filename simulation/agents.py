@@ -56,6 +56,7 @@ class Firm(mesa.Agent):
         self.capex = capex
         self.threshold = threshold  # Granovetter joining threshold
         self.born = model.time_step
+        self.alive = True  # False once it has exited
         self.ties: dict[Firm, Tie] = {}
         self.past_partners: list[Firm] = []
         # TASED

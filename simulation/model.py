@@ -204,7 +204,6 @@ class ClusterModel(mesa.Model):
             firm.capex = cfg.firms.capital_per_worker * firm.employees
             self.firms.append(firm)
         for f in self.firms:
-            f.alive = True
             f.market_weight = f.productivity * f.employees  # initial shares = capacity shares
         self.initial_cfe_jobs = cfe_jobs
         self.outsourced_jobs = 0
@@ -216,17 +215,15 @@ class ClusterModel(mesa.Model):
         view = self.market_view()
         emp, mean_a, cap = view["emp"], view["mean_a"], view["cap"]
         self.base_mean_productivity = mean_a.copy()
-        rd_mean = np.where(self.skill_intensive, cfg.firms.rd_intensity_ki,
-                           cfg.firms.rd_intensity_mean)
         self.input_share = np.array([
             rules.calibrated_input_share(mean_a[s], self.wage, cfg.taxes.contributions,
-                                         cfg.firms.target_margin, rd_mean[s])
+                                         cfg.firms.target_margin, self._rd_intensity_mean(s))
             for s in range(self.n_sectors)])
         room = np.array([s.market_room for s in cfg.town.sectors])
         room_abs = np.array([s.market_room_abs for s in cfg.town.sectors])
         # the CFE's local procurement is part of its suppliers' sales: take it out of their market
         procurement = self._initial_procurement_by_sector()
-        self.demand_base = np.maximum(0.0, cap * (1.0 + room) - procurement) + self.money_arr(room_abs)
+        self.demand_base = np.maximum(0.0, cap * (1.0 + room) - procurement) + self.money(room_abs)
         self.local = self.sector_kind == "local_services"
         wage_bill = self.wage * (emp.sum() + self.public_jobs)
         self.local_propensity = np.where(self.local, self.demand_base / wage_bill, 0.0)
@@ -244,7 +241,7 @@ class ClusterModel(mesa.Model):
         return out
 
     def _pick_initial_suppliers(self) -> None:
-        pool = [f for f in self.firms[1:] if self.sector_kind[f.sector] in ("related", "supporting")]
+        pool = [f for f in self.firms[1:] if self.supplier_sector[f.sector]]
         n = min(self.cfg.town.cfe_suppliers, len(pool))
         if n == 0:
             return
@@ -261,10 +258,10 @@ class ClusterModel(mesa.Model):
         for f in firms[1:]:
             by_sector[f.sector].append(f)
         counts = np.array([len(b) for b in by_sector], dtype=float)
+        if len(firms) < 2:
+            return
         for _ in range(n_pairs):
-            a = firms[1 + int(self.rng.integers(len(firms) - 1))] if len(firms) > 1 else None
-            if a is None:
-                return
+            a = firms[1 + int(self.rng.integers(len(firms) - 1))]
             w = self.relatedness[a.sector] * counts
             s = int(self.rng.choice(self.n_sectors, p=w / w.sum()))
             b = by_sector[s][int(self.rng.integers(len(by_sector[s])))]
@@ -273,11 +270,9 @@ class ClusterModel(mesa.Model):
 
     # ================================================================== helpers
 
-    def money(self, amount: float) -> float:
-        """Public budgets are set for the whole real town; the model spends `scale` of them."""
-        return amount * self.cfg.town.scale
-
-    def money_arr(self, amount: np.ndarray) -> np.ndarray:
+    def money(self, amount):
+        """Public budgets are set for the whole real town; the model spends `scale` of them
+        (a number or an array)."""
         return amount * self.cfg.town.scale
 
     def tased_active(self) -> bool:
@@ -503,8 +498,8 @@ class ClusterModel(mesa.Model):
             "land": float(self._plots > 0),
             "urban": self.urban_quality - self.cfg.town.urban_quality,
             "cluster": float(self.cmc is not None),
-            "suppliers": math.log1p(sum(1 for f in self.firms if self.sector_kind[f.sector]
-                                        in ("supporting", "related")) / e.supplier_base_scale),
+            "suppliers": math.log1p(self.supplier_sector[self._market["sector"]].sum()
+                                    / e.supplier_base_scale),
         }
         effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
                    "cluster": e.attract_cluster, "suppliers": e.attract_suppliers}
@@ -637,13 +632,16 @@ class ClusterModel(mesa.Model):
                     self.cfg.firms.initial_net_worth * productivity * max(1, jobs) + 0.0,
                     origin, parent=parent, footloose=footloose, capex=capex,
                     cfe_affiliated=cfe_affiliated, threshold=self._threshold(self.draw))
-        firm.alive = True
-        firm.planned_jobs = jobs
-        self._set_market_weight(firm, productivity * jobs)
+        self._register(firm, jobs, productivity * jobs)
         self.shift_market(sector, productivity * jobs)
+        return firm
+
+    def _register(self, firm: Firm, planned_jobs: int, capacity: float) -> None:
+        """A newcomer joins the town's firms with its plan and its starting market share."""
+        firm.planned_jobs = planned_jobs
+        self._set_market_weight(firm, capacity)
         self.firms.append(firm)
         self.entries += 1
-        return firm
 
     def _set_market_weight(self, firm: Firm, capacity: float) -> None:
         """A newcomer to a sector starts with its share of the sector's capacity."""
@@ -664,7 +662,7 @@ class ClusterModel(mesa.Model):
             size = min(c.outsourced_unit_size, int(limit - self.outsourced_jobs), cfe.employees - 1)
             if size <= 0:
                 return
-            allowed = np.isin(self.sector_kind, ["related", "supporting"]) & self.open_to_entry
+            allowed = self.supplier_sector & self.open_to_entry
             if not allowed.any():
                 return
             sector = self._choose_sector(self.cfe_sector, allowed, widen=False)
@@ -678,11 +676,7 @@ class ClusterModel(mesa.Model):
                         self._rd_intensity(sector), self.cfg.firms.initial_net_worth * value,
                         "outsourced", parent=cfe, capex=self.cfg.firms.capital_per_worker * size,
                         threshold=self._threshold(self.draw))
-            firm.alive = True
-            firm.planned_jobs = size
-            self._set_market_weight(firm, value)
-            self.firms.append(firm)
-            self.entries += 1
+            self._register(firm, size, value)
             self.link(cfe, firm, supply=True)
 
     # ================================================================== 4 production
