@@ -21,6 +21,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from simulation.model import ClusterModel
+from simulation.outputs import BY_NAME
 
 from town_model import TownModel
 
@@ -30,24 +31,32 @@ RUN_STYLES = ({"color": "#1f77b4", "linestyle": "-"}, {"color": "#d62728", "line
 
 @dataclass(frozen=True)
 class Series:
-    column: str  # a column of model.records (simulation.metrics.REPORTERS)
-    title: str
-    unit: str
+    """One output (simulation.outputs) drawn over time; its title and unit come from the
+    output registry unless the series rescales it (shares shown in %)."""
+
+    column: str  # a column of model.records
     scale: float = 1.0  # multiplies the recorded value (shares -> %)
+    scaled_unit: str = ""  # the displayed unit when scale is not 1
     reference: float | None = None  # a horizontal guide line, in displayed units
     reference_label: str = ""
     from_zero: bool = True  # y axis starts at 0
 
+    @property
+    def title(self) -> str:
+        return BY_NAME[self.column].label
+
+    @property
+    def unit(self) -> str:
+        return self.scaled_unit or BY_NAME[self.column].unit
+
 
 SERIES: tuple[Series, ...] = (
-    Series("cfe_share", "CFE share of employment", "%", 100.0, 20.0, "mono-town criterion 20%",
-           from_zero=False),
-    Series("employment_entropy", "Diversification (entropy of sector employment)", "nats",
-           from_zero=False),
-    Series("members", "Cluster members", "firms"),
-    Series("residents", "TASED residents", "firms"),
-    Series("unemployment_rate", "Unemployment rate", "%", 100.0),
-    Series("public_cost_cumulative", "Public cost, cumulative", "mln RUB"),
+    Series("cfe_share", 100.0, "%", 20.0, "mono-town criterion 20%", from_zero=False),
+    Series("employment_entropy", from_zero=False),
+    Series("members"),
+    Series("residents"),
+    Series("unemployment_rate", 100.0, "%"),
+    Series("public_cost_cumulative"),
 )
 
 
@@ -162,34 +171,35 @@ class SectorLayout:
     """
 
     def __init__(self, model: ClusterModel) -> None:
-        n = model.n_sectors
+        n = model.sectors.n
         angle = 2 * math.pi * np.arange(n) / n + math.pi / 2
         self.anchor = np.column_stack([np.cos(angle), np.sin(angle)])
-        largest = max(1, *(sum(1 for f in model.firms if f.sector == s) for s in range(n)))
+        largest = max(1, int(np.bincount(model.firms.sector, minlength=n).max()))
         chord = 2 * math.sin(math.pi / n) if n > 1 else 1.0
         self.spacing = 0.75 * chord / math.sqrt(2.0 * largest)
         self.slot: dict[int, tuple[int, int]] = {}  # firm id -> (sector, slot)
         self.used: list[set[int]] = [set() for _ in range(n)]
 
-    def positions(self, model: ClusterModel) -> dict[int, tuple[float, float]]:
-        alive = {f.unique_id: f for f in model.firms if not f.is_cfe}
-        for uid in [u for u, (s, _) in self.slot.items()
-                    if u not in alive or alive[u].sector != s]:
+    def positions(self, model: ClusterModel) -> np.ndarray:
+        """(x, y) of every firm, in the rows of the model's firm table."""
+        f = model.firms
+        alive = dict(zip(f.uid[1:].tolist(), f.sector[1:].tolist()))  # row 0: the CFE
+        for uid in [u for u, (s, _) in self.slot.items() if alive.get(u) != s]:
             sector, k = self.slot.pop(uid)
             self.used[sector].discard(k)
-        for uid, f in alive.items():
+        for uid, sector in alive.items():
             if uid not in self.slot:
-                k = next(i for i in range(len(self.used[f.sector]) + 1)
-                         if i not in self.used[f.sector])
-                self.used[f.sector].add(k)
-                self.slot[uid] = (f.sector, k)
+                k = next(i for i in range(len(self.used[sector]) + 1)
+                         if i not in self.used[sector])
+                self.used[sector].add(k)
+                self.slot[uid] = (sector, k)
         golden = math.pi * (3.0 - math.sqrt(5.0))
-        out = {}
-        for uid, (sector, k) in self.slot.items():
+        out = np.zeros((len(f), 2))
+        for row, uid in enumerate(f.uid[1:].tolist(), start=1):
+            sector, k = self.slot[uid]
             r = self.spacing * math.sqrt(k + 0.5)
             x, y = self.anchor[sector]
-            out[uid] = (x + r * math.cos(k * golden), y + r * math.sin(k * golden))
-        out[model.cfe.unique_id] = (0.0, 0.0)
+            out[row] = (x + r * math.cos(k * golden), y + r * math.sin(k * golden))
         return out
 
 
@@ -206,7 +216,7 @@ class NetworkFigure(BlitFigure):
     def __init__(self, model: ClusterModel, title: str) -> None:
         super().__init__((5.0, 3.3))
         self.layout = SectorLayout(model)
-        self.colours = sector_colours(model.n_sectors)
+        self.colours = sector_colours(model.sectors.n)
         self.ax = ax = self.figure.add_axes((0.0, 0.0, 0.64, 0.93))
         ax.set_axis_off()
         ax.set_aspect("equal")
@@ -215,7 +225,7 @@ class NetworkFigure(BlitFigure):
         self.figure.suptitle(title, fontsize=10, x=0.33, y=0.985)
         handles = [Line2D([], [], marker="o", linestyle="", color=self.colours[s],
                           markersize=5, label=name.replace("_", " "))
-                   for s, name in enumerate(model.sector_names)]
+                   for s, name in enumerate(model.sectors.names)]
         handles += [
             Line2D([], [], marker="*", linestyle="", markerfacecolor="white",
                    markeredgecolor="black", markersize=9, label="CFE"),
@@ -232,23 +242,18 @@ class NetworkFigure(BlitFigure):
 
     def update(self, model: ClusterModel) -> bytes:
         pos = self.layout.positions(model)
-        ax = self.ax
-        supply, other = [], []
-        for f in model.firms:
-            for g, tie in f.ties.items():
-                if f.unique_id < g.unique_id:
-                    (supply if tie.supply else other).append(
-                        (pos[f.unique_id], pos[g.unique_id]))
+        ax, f, ties = self.ax, model.firms, model.ties
+        segments = np.stack([pos[ties.a], pos[ties.b]], axis=1)
         artists = [
-            LineCollection(other, colors="#555555", linewidths=0.35, alpha=0.3),
-            LineCollection(supply, colors="#e08a00", linewidths=0.5, alpha=0.5),
+            LineCollection(segments[~ties.supply], colors="#555555", linewidths=0.35,
+                           alpha=0.3),
+            LineCollection(segments[ties.supply], colors="#e08a00", linewidths=0.5, alpha=0.5),
         ]
-        firms = [f for f in model.firms if not f.is_cfe]
-        xy = np.array([pos[f.unique_id] for f in firms]).reshape(-1, 2)
-        size = np.clip(2.5 * np.sqrt([f.employees for f in firms]), 5.0, 70.0)
-        colour = self.colours[[f.sector for f in firms]] if firms else np.zeros((0, 4))
-        member = np.array([f.member for f in firms], dtype=bool)
-        resident = np.array([f.resident_since is not None for f in firms], dtype=bool)
+        xy = pos[1:]  # row 0 is the CFE, drawn as a star
+        size = np.clip(2.5 * np.sqrt(f.employees[1:]), 5.0, 70.0)
+        colour = self.colours[f.sector[1:]]
+        member = f.member[1:]
+        resident = f.resident_since[1:] >= 0
         for mask, marker in ((~resident, "o"), (resident, "s")):
             for ringed in (False, True):
                 m = mask & (member if ringed else ~member)
@@ -256,9 +261,9 @@ class NetworkFigure(BlitFigure):
                     xy[m, 0], xy[m, 1], s=size[m], c=colour[m], marker=marker,
                     edgecolors="black" if ringed else "none", linewidths=1.0 if ringed else 0))
         artists.append(ax.scatter([0.0], [0.0], s=300, marker="*",
-                                  c=[self.colours[model.cfe.sector]], edgecolors="black",
+                                  c=[self.colours[f.sector[0]]], edgecolors="black",
                                   linewidths=0.9))
-        artists.append(ax.text(-1.38, -1.38, f"quarter {model.time_step}, {len(firms) + 1} firms",
+        artists.append(ax.text(-1.38, -1.38, f"quarter {model.time_step}, {len(f)} firms",
                                fontsize=8, color="#333333"))
         for artist in artists[:2]:
             ax.add_collection(artist)

@@ -8,6 +8,7 @@ called ``scenario``: SolaraViz fills a keyword of that name with a Mesa Scenario
 from __future__ import annotations
 
 from simulation.model import ClusterModel
+from simulation.presets import load_config
 
 from levers import DEFAULTS, NO_COMPARISON, overrides
 
@@ -41,13 +42,12 @@ class TownModel(ClusterModel):
             "priority_rule": priority_rule, "procurement_rule": procurement_rule,
             "subsidy_budget": subsidy_budget, "public_funding": public_funding})
         seed = int(seed)
-        super().__init__(town=town, scenario=scenario_a, seed=seed, overrides=lever_overrides)
+        super().__init__(load_config(town, scenario_a, {**lever_overrides, "seed": seed}))
         self.comparison: ClusterModel | None = None
         self.b_is_preset = not b_uses_levers
         if scenario_b != NO_COMPARISON:
-            self.comparison = ClusterModel(
-                town=town, scenario=scenario_b, seed=seed,
-                overrides=lever_overrides if b_uses_levers else None)
+            self.comparison = ClusterModel.from_presets(
+                town, scenario_b, seed, lever_overrides if b_uses_levers else None)
         self.running = self.time_step < self.cfg.steps
 
     def step(self) -> None:

@@ -18,7 +18,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from experiments import plots
-from experiments.aggregate import SweepData
+from experiments.data import SweepData
+from experiments.layout import sort_key
 from experiments.plots import FigureWriter, Style, axis_label, fmt, label, lower, unit
 from experiments.stats import (LEVEL, Estimate, interaction, mean_ci, paired_difference,
                                share_ci, step_threshold)
@@ -345,9 +346,9 @@ EFFECT_NAMES = {"TASED alone": "TASED alone\n(tased_only - baseline)",
 
 def _effects_figure(panels: dict, metrics: list[str]) -> plt.Figure:
     fig, axes = plots._grid(len(metrics), ncols=4, width=3.8, height=3.0)
-    colours = {"TASED alone": plots.SCENARIO_COLOURS["tased_only"],
-               "cluster policy alone": plots.SCENARIO_COLOURS["cluster_only"],
-               "both": plots.SCENARIO_COLOURS["top_down"], "interaction": "#000000"}
+    colours = {"TASED alone": plots.scenario_colour("tased_only"),
+               "cluster policy alone": plots.scenario_colour("cluster_only"),
+               "both": plots.scenario_colour("top_down"), "interaction": "#000000"}
     for ax, m in zip(axes, metrics):
         ylabels = []
         y = 0
@@ -440,7 +441,7 @@ def support_withdrawal(data: SweepData, writer: FigureWriter) -> Finding:
 
 
 def _withdrawal_figure(data: SweepData, key: str) -> plt.Figure:
-    ends = sorted({data.cell_params[c].get(key) for c in data.cells}, key=plots.sort_key)
+    ends = sorted({data.cell_params[c].get(key) for c in data.cells}, key=sort_key)
     b = bands(data, ["members", "cmc_exists"])
     fig, axes = plt.subplots(2, len(ends), figsize=(4.2 * len(ends), 6.4), sharey="row",
                              layout="constrained", squeeze=False)
@@ -571,8 +572,8 @@ def _mass_figure(data: SweepData, x, y, fit, diffusion: str, hyst: dict) -> plt.
     colour_by = data.option("colour_by", data.varying[0] if data.varying else None)
     marker_by = next((p for p in data.varying if p != colour_by), None)
     s = data.summary
-    colour_values = sorted(s[colour_by].unique(), key=plots.sort_key) if colour_by else [None]
-    marker_values = sorted(s[marker_by].unique(), key=plots.sort_key) if marker_by else [None]
+    colour_values = sorted(s[colour_by].unique(), key=sort_key) if colour_by else [None]
+    marker_values = sorted(s[marker_by].unique(), key=sort_key) if marker_by else [None]
     markers = ["o", "s", "^", "D", "v", "P", "X", "*"]
     for i, cv in enumerate(colour_values):
         for j, mv in enumerate(marker_values):

@@ -14,13 +14,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from experiments.layout import CONFIG_FILE, FIRM_TABLE, MODEL_TABLE, RUN_FILE
+
+YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when available
 from simulation.config import ModelConfig
 from simulation.model import ClusterModel
-
-MODEL_TABLE = "model.parquet"
-FIRM_TABLE = "firms.parquet"
-CONFIG_FILE = "config.yaml"
-RUN_FILE = "run.json"  # written last: its presence marks a finished run
 
 
 def project_version() -> str:
@@ -91,7 +89,9 @@ def summary_line(meta: dict[str, Any]) -> str:
             f"public cost {s['public_cost']:,.0f} mln RUB")
 
 
-def _atomic_write(path: Path, writer) -> None:
+def atomic_write(path: Path, writer) -> None:
+    """Write through `writer(temporary path)`, then move into place: a reader sees the old
+    file or the whole new one, never a part."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.close(fd)
     try:
@@ -111,10 +111,10 @@ def write_run(out_dir: Path, cfg: ModelConfig, model_df: pd.DataFrame,
             "steps": cfg.steps, "version": project_version(), "elapsed_seconds": elapsed,
             "summary": summarise(model_df)}
     model_df = model_df.assign(scenario=cfg.scenario, town=cfg.town.name, seed=cfg.seed)
-    _atomic_write(out_dir / MODEL_TABLE, lambda p: model_df.to_parquet(p, index=False))
-    _atomic_write(out_dir / FIRM_TABLE, lambda p: firm_df.to_parquet(p, index=False))
-    text = yaml.safe_dump(config_dict(cfg), sort_keys=False)
-    _atomic_write(out_dir / CONFIG_FILE, lambda p: Path(p).write_text(text))
+    atomic_write(out_dir / MODEL_TABLE, lambda p: model_df.to_parquet(p, index=False))
+    atomic_write(out_dir / FIRM_TABLE, lambda p: firm_df.to_parquet(p, index=False))
+    text = yaml.dump(config_dict(cfg), Dumper=YAML_DUMPER, sort_keys=False)
+    atomic_write(out_dir / CONFIG_FILE, lambda p: Path(p).write_text(text))
     meta["config"] = config_dict(cfg)
-    _atomic_write(out_dir / RUN_FILE, lambda p: Path(p).write_text(json.dumps(meta, indent=1)))
+    atomic_write(out_dir / RUN_FILE, lambda p: Path(p).write_text(json.dumps(meta, indent=1)))
     return meta

@@ -1,8 +1,9 @@
 """Figures of a sweep (matplotlib, Agg): time series with confidence bands, outcomes and
 paired differences with intervals, heatmaps, fiscal cost, and the firm network.
 
-Every figure uses one colour per scenario (SCENARIO_COLOURS, colour-blind-safe Okabe-Ito
-hues) and labels its axes with units from OUTPUTS.
+Every figure uses one colour per scenario (configs/scenarios.yaml, colour-blind-safe Okabe-Ito
+hues) and labels its axes with the labels and units of the output registry
+(simulation.outputs, experiments.data.SUMMARY_OUTPUTS).
 """
 
 from __future__ import annotations
@@ -17,88 +18,22 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import colormaps, colors  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from experiments.data import describe  # noqa: E402
+from experiments.layout import SCENARIOS  # noqa: E402
 from experiments.stats import Estimate  # noqa: E402
+from simulation.config import field_docs  # noqa: E402
 
-# MODEL.md section 5 order; colours fixed for every figure of every experiment
-SCENARIO_ORDER = ["baseline", "tased_only", "cluster_only", "top_down", "business_led", "joint"]
-SCENARIO_COLOURS = {
-    "baseline": "#7f7f7f",      # grey
-    "tased_only": "#0072B2",    # blue
-    "cluster_only": "#E69F00",  # orange
-    "top_down": "#D55E00",      # vermilion
-    "business_led": "#009E73",  # bluish green
-    "joint": "#CC79A7",         # reddish purple
-}
 EXTRA_COLOURS = ["#56B4E9", "#F0E442", "#000000", "#8c564b", "#17becf", "#bcbd22"]
 LINESTYLES = ["-", "--", ":", "-."]
 CFE_COLOUR = "#000000"
 NON_MEMBER_COLOUR = "#c8c8c8"
 
-#: output -> (label, unit) for axes and tables
-OUTPUTS: dict[str, tuple[str, str]] = {
-    "cfe_share": ("CFE share of employment", "share"),
-    "employment_hhi": ("Employment concentration (HHI)", "index 0-1"),
-    "employment_entropy": ("Employment entropy across sectors", "nats"),
-    "sectors_lq_above_1": ("Sectors with location quotient > 1", "sectors"),
-    "cmc_exists": ("Cluster management company exists", "share of runs"),
-    "members": ("Cluster members", "firms"),
-    "member_sectors": ("Sectors with cluster members", "sectors"),
-    "ties": ("Ties between firms", "ties"),
-    "tie_density": ("Tie density", "share of firm pairs"),
-    "clustering": ("Clustering coefficient", "index 0-1"),
-    "horizontal_tie_share": ("Horizontal (non-CFE) ties", "share of ties"),
-    "innovations": ("Innovations", "per quarter"),
-    "adoptions": ("Adoptions", "per quarter"),
-    "member_diffusion": ("Members that innovated or adopted in the last year",
-                         "share of members"),
-    "firm_diffusion": ("Firms that innovated or adopted in the last year", "share of firms"),
-    "productivity": ("Productivity", "mln RUB / worker / quarter"),
-    "employment": ("Employment", "persons"),
-    "firm_employment": ("Employment in firms", "persons"),
-    "non_cfe_jobs": ("Jobs outside the CFE", "persons"),
-    "cfe_employment": ("CFE employment", "persons"),
-    "cfe_layoffs": ("CFE layoffs", "persons / quarter"),
-    "unemployed": ("Unemployed", "persons"),
-    "unemployment_rate": ("Unemployment rate", "share of labour force"),
-    "labour_force": ("Labour force", "persons"),
-    "population": ("Population", "persons"),
-    "out_migration": ("Out-migration", "persons / quarter"),
-    "wage": ("Wage", "mln RUB / worker / quarter"),
-    "urban_quality": ("Urban environment quality", "index 0-1"),
-    "firms": ("Firms", "firms"),
-    "entries": ("Entries", "firms / quarter"),
-    "exits": ("Exits", "firms / quarter"),
-    "residents": ("TASED residents", "firms"),
-    "resident_jobs": ("Jobs at TASED residents", "persons"),
-    "resident_investment": ("Investment of TASED residents", "mln RUB"),
-    "public_cost_cumulative": ("Cumulative public cost", "mln RUB"),
-    "cost_per_new_job": ("Public cost per net new non-CFE job", "mln RUB / job"),
-    # per-run summaries (experiments.aggregate.run_metrics)
-    "non_cfe_jobs_change": ("Net new jobs outside the CFE", "persons"),
-    "cfe_share_change": ("Change in CFE share", "share"),
-    "employment_entropy_change": ("Change in employment entropy", "nats"),
-    "public_cost": ("Cumulative public cost", "mln RUB"),
-    "revenue_cumulative": ("Tax revenue, cumulative", "mln RUB"),
-    "unemployment_pre_shock": ("Unemployment before the shock", "share of labour force"),
-    "unemployment_peak": ("Unemployment peak after the shock", "share of labour force"),
-    "unemployment_peak_rise": ("Rise of unemployment to its peak", "share of labour force"),
-    "recovery_quarters": ("Recovery time after the shock", "quarters"),
-    "recovered": ("Recovered within the horizon", "share of runs"),
-    "members_at_support_end": ("Cluster members when support ends", "firms"),
-    "ties_at_support_end": ("Ties when support ends", "ties"),
-    "cmc_at_support_end": ("CMC exists when support ends", "share of runs"),
-    "members_retained": ("Members kept after support ends", "share of members at the end"),
-    "late_members": ("Cluster size (mean of the last quarters)", "firms"),
-    "late_member_diffusion": ("Members that innovated or adopted in the last year "
-                              "(mean of the last quarters)", "share of members"),
-    "late_firm_diffusion": ("Firms that innovated or adopted in the last year "
-                            "(mean of the last quarters)", "share of firms"),
-}
 LEVEL_NAMES = {"federal": "Federal", "regional": "Regional", "municipal": "Municipal"}
 INSTRUMENT_NAMES = {
     "infrastructure": "Infrastructure (Monotown Fund)",
@@ -118,8 +53,6 @@ PARAM_UNITS = {"firm_base.scale": "multiplier of the initial firms of the scaled
 
 def param_label(name: str) -> str:
     """A swept parameter with its unit from the config schema."""
-    from simulation.config import field_docs
-
     units = {r["name"]: r["unit"] for r in field_docs()} | PARAM_UNITS
     return f"{name} ({units[name]})" if units.get(name) else name
 
@@ -129,7 +62,8 @@ def wrap(text: str, width: int = 42) -> str:
 
 
 def label(name: str) -> str:
-    return OUTPUTS.get(name, (name.replace("_", " "), ""))[0]
+    out = describe(name)
+    return out.label if out else name.replace("_", " ")
 
 
 def lower(text: str) -> str:
@@ -138,33 +72,24 @@ def lower(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def axis_label(name: str) -> str:
-    text, unit = OUTPUTS.get(name, (name.replace("_", " "), ""))
-    return f"{text} ({unit})" if unit else text
-
-
 def unit(name: str) -> str:
-    return OUTPUTS.get(name, ("", ""))[1]
+    out = describe(name)
+    return out.unit if out else ""
+
+
+def axis_label(name: str) -> str:
+    return f"{label(name)} ({unit(name)})" if unit(name) else label(name)
 
 
 def scenario_colour(scenario: str) -> str:
-    if scenario in SCENARIO_COLOURS:
-        return SCENARIO_COLOURS[scenario]
+    if scenario in SCENARIOS:
+        return SCENARIOS[scenario]["colour"]
     return EXTRA_COLOURS[sum(map(ord, scenario)) % len(EXTRA_COLOURS)]
 
 
 def sequential_colour(i: int, n: int) -> str:
     """The i-th of n colours along viridis (for ordered parameter values)."""
-    from matplotlib import colormaps, colors
-
     return colors.to_hex(colormaps["viridis"](0.05 + 0.85 * i / max(n - 1, 1)))
-
-
-def sort_key(value) -> tuple:
-    """Numbers in numeric order before anything else in text order."""
-    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
-        return (0, float(value))
-    return (1, str(value))
 
 
 @dataclass
@@ -185,7 +110,7 @@ class FigureWriter:
     def save(self, fig: plt.Figure, stem: str, caption: str) -> str:
         self.directory.mkdir(parents=True, exist_ok=True)
         for fmt in self.formats:
-            fig.savefig(self.directory / f"{stem}.{fmt}", dpi=130, metadata=_metadata(fmt))
+            fig.savefig(self.directory / f"{stem}.{fmt}", dpi=100, metadata=_metadata(fmt))
         plt.close(fig)
         self.saved.append((stem, caption))
         return stem
@@ -328,35 +253,30 @@ def stacked_costs(writer: FigureWriter, rows: list[str], styles: dict[str, Style
 
 
 def networks(writer: FigureWriter, panels: list[tuple[str, pd.DataFrame, str]], stem: str,
-             caption: str, layout_seed: int = 0) -> str:
-    """Firm ties at the final step: `panels` are (title, firm table, scenario colour)."""
+             caption: str) -> str:
+    """Firm ties at the final step: `panels` are (title, firm table, scenario colour).
+
+    Firms sit in one disc per sector around a ring (the order of the town's sectors), the CFE
+    in the centre, so panels of different scenarios are laid out alike."""
     fig, axes = _grid(len(panels), ncols=3, width=4.4, height=4.2)
     for ax, (title, firms, colour) in zip(axes, panels):
-        g = nx.Graph()
-        ids = set(firms["firm_id"].tolist())
-        for fid, partners in zip(firms["firm_id"], firms["partners"]):
-            for p in str(partners).split():
-                if int(p) in ids:
-                    g.add_edge(fid, int(p))
-        g.add_nodes_from(firms.loc[firms["is_cfe"], "firm_id"])
-        isolated = len(ids) - len(g)  # firms without ties are counted, not drawn
-        pos = layout(g, layout_seed)
-        members = firms.set_index("firm_id")["member"].to_dict()
-        cfe = firms.set_index("firm_id")["is_cfe"].to_dict()
-        size = firms.set_index("firm_id")["employees"].clip(lower=1).to_dict()
-        nx.draw_networkx_edges(g, pos, ax=ax, width=0.4, alpha=0.35, edge_color="#555555")
-        for selected, col, z in (([n for n in g if not members[n] and not cfe[n]],
-                                  NON_MEMBER_COLOUR, 1),
-                                 ([n for n in g if members[n] and not cfe[n]], colour, 2)):
-            nx.draw_networkx_nodes(g, pos, nodelist=selected, ax=ax, node_color=col,
-                                   node_size=[6 + 3 * math.sqrt(size[n]) for n in selected],
-                                   linewidths=0.3, edgecolors="#333333")
-        cfe_nodes = [n for n in g if cfe[n]]
-        nx.draw_networkx_nodes(g, pos, nodelist=cfe_nodes, ax=ax, node_color=CFE_COLOUR,
-                               node_shape="s", node_size=160)
-        n_members = int(firms["member"].sum())
-        ax.set_title(f"{title}\n{len(ids)} firms ({isolated} without ties, not drawn), "
-                     f"{g.number_of_edges()} ties, {n_members} cluster members", fontsize=9)
+        xy = ring_layout(firms)
+        row = {fid: i for i, fid in enumerate(firms["firm_id"])}
+        edges = [(xy[i], xy[row[int(p)]]) for i, partners in enumerate(firms["partners"])
+                 for p in str(partners).split() if int(p) in row and row[int(p)] > i]
+        ax.add_collection(LineCollection(edges, colors="#555555", linewidths=0.4, alpha=0.35))
+        member = firms["member"].to_numpy(bool)
+        cfe = firms["is_cfe"].to_numpy(bool)
+        size = 6 + 3 * np.sqrt(firms["employees"].clip(lower=1).to_numpy(float))
+        for mask, col in ((~member & ~cfe, NON_MEMBER_COLOUR), (member & ~cfe, colour)):
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=size[mask], c=col, linewidths=0.3,
+                       edgecolors="#333333", zorder=2)
+        ax.scatter(xy[cfe, 0], xy[cfe, 1], s=160, c=CFE_COLOUR, marker="s", zorder=3)
+        ax.set_title(f"{title}\n{len(firms)} firms, {len(edges)} ties, "
+                     f"{int(member.sum())} cluster members", fontsize=9)
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_ylim(-1.5, 1.5)
+        ax.set_aspect("equal")
         ax.set_axis_off()
     handles = [Line2D([], [], marker="s", color="w", markerfacecolor=CFE_COLOUR, markersize=9,
                       label="city-forming enterprise (CFE)"),
@@ -365,22 +285,33 @@ def networks(writer: FigureWriter, panels: list[tuple[str, pd.DataFrame, str]], 
                Line2D([], [], marker="o", color="w", markerfacecolor=NON_MEMBER_COLOUR,
                       markersize=7, label="other firm (size ~ employees)")]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
-    fig.suptitle("Firm ties at the final quarter (one seed per scenario)", fontsize=11)
+    fig.suptitle("Firm ties at the final quarter (one seed per scenario; firms grouped by "
+                 "sector around the ring)", fontsize=11)
     return writer.save(fig, stem, caption)
+
+
+def ring_layout(firms: pd.DataFrame) -> np.ndarray:
+    """Positions (x, y) of the firms of a firm table: each sector's firms on a sunflower
+    spiral (radius ~ sqrt of the slot) around the sector's point on a unit ring; the CFE at
+    the centre."""
+    sectors = list(dict.fromkeys(firms["sector"]))
+    n = len(sectors)
+    sector = firms["sector"].map({name: i for i, name in enumerate(sectors)}).to_numpy()
+    slot = firms.groupby("sector").cumcount().to_numpy()
+    largest = max(1, int(np.bincount(sector).max()))
+    spacing = 0.75 * (2 * math.sin(math.pi / n) if n > 1 else 1.0) / math.sqrt(2.0 * largest)
+    angle = 2 * math.pi * sector / n + math.pi / 2
+    golden = math.pi * (3.0 - math.sqrt(5.0))
+    radius = spacing * np.sqrt(slot + 0.5)
+    xy = np.column_stack([np.cos(angle) + radius * np.cos(slot * golden),
+                          np.sin(angle) + radius * np.sin(slot * golden)])
+    xy[firms["is_cfe"].to_numpy(bool)] = 0.0
+    return xy
 
 
 def error_bar(mean: float, lo: float, hi: float) -> list[list[float]]:
     """Distances from the mean to the interval ends (never negative)."""
     return [[max(mean - lo, 0.0)], [max(hi - mean, 0.0)]]
-
-
-def layout(g: nx.Graph, seed: int) -> dict:
-    """Node positions; ForceAtlas2 with strong gravity keeps small components near the main
-    one (networkx >= 3.4), else a spring layout."""
-    fa2 = getattr(nx, "forceatlas2_layout", None)
-    if fa2 is not None:
-        return fa2(g, seed=seed, max_iter=300, gravity=2.0, strong_gravity=True)
-    return nx.spring_layout(g, seed=seed, k=1.5 / math.sqrt(max(len(g), 1)), iterations=60)
 
 
 def custom(writer: FigureWriter, draw: Callable[[], plt.Figure], stem: str,

@@ -13,18 +13,17 @@ import numpy as np
 import pandas as pd
 
 from experiments import plots
-from experiments.aggregate import FAILURES, SUMMARY, TABLE, SweepData
+from experiments.data import SweepData
 from experiments.analysis import (ANALYSES, Finding, bands, by_seed, cell_label, ci_text,
                                   estimate, estimates, md_table, n_seeds, paired,
                                   reference_cell, styles, value_text)
-from experiments.output import FIRM_TABLE, _atomic_write
+from experiments.layout import (FAILURES, FIGURES, FIRM_TABLE, REPORT, RUNS_DIR, SUMMARY,
+                                TABLE)
+from experiments.output import atomic_write
 from experiments.plots import FigureWriter, fmt, label, unit
 from experiments.stats import paired_difference, ratio_of_means
-from experiments.sweep import RUNS_DIR
 from simulation.fiscal import INSTRUMENTS, LEVELS
 
-REPORT = "report.md"
-FIGURES = "figures"
 MAX_SERIES_CELLS = 12  # more lines than this make a time-series panel unreadable
 
 
@@ -80,7 +79,7 @@ def _paragraphs(lines: list[str]) -> list[str]:
 def _write(data: SweepData, lines: list[str]) -> Path:
     path = data.sweep_dir / REPORT
     text = "\n".join(lines).rstrip() + "\n"
-    _atomic_write(path, lambda p: Path(p).write_text(text))
+    atomic_write(path, lambda p: Path(p).write_text(text))
     return path
 
 

@@ -16,11 +16,11 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.output import one_line, summary_line, write_run
+from experiments.output import one_line, simulate, summary_line, write_run
 from simulation.config import ConfigError
-from simulation.presets import compose_config, register_schema, to_model_config
+from simulation.presets import CONFIG_DIR, compose_config, register_schema, to_model_config
 
-CONFIG_PATH = str(Path(__file__).resolve().parent.parent / "configs")
+CONFIG_PATH = str(CONFIG_DIR)
 
 
 def check_arguments(argv: list[str]) -> None:
@@ -45,8 +45,6 @@ def run_one(cfg: DictConfig) -> None:
     except ConfigError as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         sys.exit(2)
-    from experiments.output import simulate
-
     start = time.perf_counter()
     model_df, firm_df = simulate(model_cfg)
     meta = write_run(out_dir, model_cfg, model_df, firm_df, time.perf_counter() - start)

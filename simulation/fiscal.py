@@ -1,55 +1,67 @@
-"""Fiscal accounting (ODD 4.8): every rouble of public money by level and instrument."""
+"""Fiscal accounting (ODD 4.8): every rouble of public money by level and instrument.
+
+Outlays are books of (level x instrument), tax revenue and tax expenditures books of
+(level x tax), each kept for the current quarter and since the start. Outlays are booked only
+through `spend`; the public money that arrived is counted by recipient (`received`), so the
+invariants can check it reached where it was sent.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+
+import numpy as np
 
 LEVELS = ("federal", "regional", "municipal")
 INSTRUMENTS = ("infrastructure", "urban_environment", "cmc_funding", "membership_subsidy",
                "joint_project_subsidy")
 TAXES = ("profit", "contributions", "property", "land", "income")
 
+_LEVEL = {name: i for i, name in enumerate(LEVELS)}
+_INSTRUMENT = {name: i for i, name in enumerate(INSTRUMENTS)}
+_TAX = {name: i for i, name in enumerate(TAXES)}
+
 
 class Ledger:
-    """Outlays, tax revenue and tax expenditures, per step and cumulative.
-
-    Outlays are booked only through `spend`, so total public spending is by construction the
-    sum of instrument outlays; tests check the money also arrives where it was sent.
-    """
-
     def __init__(self) -> None:
-        self.step_outlays: dict[tuple[str, str], float] = defaultdict(float)
-        self.step_revenue: dict[tuple[str, str], float] = defaultdict(float)
-        self.step_forgone: dict[tuple[str, str], float] = defaultdict(float)
-        self.total_outlays: dict[tuple[str, str], float] = defaultdict(float)
-        self.total_revenue: dict[tuple[str, str], float] = defaultdict(float)
-        self.total_forgone: dict[tuple[str, str], float] = defaultdict(float)
+        self.step_outlays = np.zeros((len(LEVELS), len(INSTRUMENTS)))
+        self.step_revenue = np.zeros((len(LEVELS), len(TAXES)))
+        self.step_forgone = np.zeros((len(LEVELS), len(TAXES)))
+        self.total_outlays = np.zeros_like(self.step_outlays)
+        self.total_revenue = np.zeros_like(self.step_revenue)
+        self.total_forgone = np.zeros_like(self.step_forgone)
+        #: public money that arrived, by recipient ("firms", "cmc")
+        self.received: dict[str, float] = defaultdict(float)
 
     def new_step(self) -> None:
-        self.step_outlays.clear()
-        self.step_revenue.clear()
-        self.step_forgone.clear()
+        self.step_outlays[:] = 0.0
+        self.step_revenue[:] = 0.0
+        self.step_forgone[:] = 0.0
 
     def spend(self, level: str, instrument: str, amount: float) -> float:
-        if level not in LEVELS or instrument not in INSTRUMENTS:
+        if level not in _LEVEL or instrument not in _INSTRUMENT:
             raise KeyError(f"unknown budget line {level}/{instrument}")
         if amount < 0:
             raise ValueError(f"negative outlay {amount} on {level}/{instrument}")
-        self.step_outlays[level, instrument] += amount
-        self.total_outlays[level, instrument] += amount
+        at = _LEVEL[level], _INSTRUMENT[instrument]
+        self.step_outlays[at] += amount
+        self.total_outlays[at] += amount
         return amount
 
     def collect(self, level: str, tax: str, amount: float) -> None:
-        self.step_revenue[level, tax] += amount
-        self.total_revenue[level, tax] += amount
+        at = _LEVEL[level], _TAX[tax]
+        self.step_revenue[at] += amount
+        self.total_revenue[at] += amount
 
     def forgo(self, level: str, tax: str, amount: float) -> None:
         """Tax expenditure: revenue not collected because of a preferential rate."""
-        self.step_forgone[level, tax] += amount
-        self.total_forgone[level, tax] += amount
+        at = _LEVEL[level], _TAX[tax]
+        self.step_forgone[at] += amount
+        self.total_forgone[at] += amount
 
     @staticmethod
-    def total(book: dict[tuple[str, str], float], level: str | None = None,
-              item: str | None = None) -> float:
-        return sum(v for (lv, it), v in book.items()
-                   if (level is None or lv == level) and (item is None or it == item))
+    def total(book: np.ndarray, level: str | None = None, item: str | None = None) -> float:
+        """Sum of a book over all levels (or one) and all items (or one instrument or tax)."""
+        rows = slice(None) if level is None else _LEVEL[level]
+        cols = slice(None) if item is None else (_INSTRUMENT | _TAX)[item]
+        return float(book[rows, cols].sum())

@@ -1,7 +1,10 @@
-"""Compose a ModelConfig from the YAML presets in configs/ (the same files Hydra uses).
+"""Compose a ModelConfig from the YAML presets (the same files the command line uses).
 
 `load_config` lets Python users, tests and the interactive page build exactly what the command
-line builds, without Hydra's entry point.
+line builds, without Hydra's entry point. The presets ship inside the package
+(`simulation/configs/`, also reachable as `configs/` at the repository's top), so an installed
+package finds them from any directory. This is the only module of `simulation` that imports
+Hydra; `ClusterModel.from_presets` imports it when called.
 """
 
 from __future__ import annotations
@@ -9,14 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from simulation.config import ConfigError, ModelConfig, from_dict, validate
+from simulation.config import ConfigError, ModelConfig, build, omegaconf_message
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 SCHEMA_NAME = "model_schema"
 
 
@@ -30,6 +35,16 @@ def options(group: str) -> list[str]:
     return sorted(p.stem for p in (CONFIG_DIR / group).glob("*.yaml"))
 
 
+def scenarios() -> dict[str, dict[str, str]]:
+    """The scenarios in display order with their colour and one-line summary
+    (configs/scenarios.yaml; one entry per file of configs/scenario/)."""
+    table = yaml.safe_load((CONFIG_DIR / "scenarios.yaml").read_text())
+    if sorted(table) != options("scenario"):
+        raise ConfigError(f"configs/scenarios.yaml lists {sorted(table)}, but configs/scenario/ "
+                          f"holds {options('scenario')}")
+    return table
+
+
 def compose_config(overrides: list[str], config_name: str = "config") -> DictConfig:
     register_schema()
     if GlobalHydra.instance().is_initialized():
@@ -39,33 +54,24 @@ def compose_config(overrides: list[str], config_name: str = "config") -> DictCon
 
 
 def to_model_config(cfg: DictConfig | dict) -> ModelConfig:
-    """Resolved Hydra config -> validated ModelConfig (rejects unknown keys, e.g. `+x=1`)."""
-    data = cfg if isinstance(cfg, dict) else OmegaConf.to_container(
-        cfg, resolve=True, enum_to_str=True)
-    data = {k: v for k, v in data.items() if k != "hydra"}
-    return validate(from_dict(data))
-
-
-def set_dotted(data: dict, key: str, value: Any) -> None:
-    node = data
-    parts = key.split(".")
-    for i, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict) or part not in node:
-            raise ConfigError(f"{'.'.join(parts[:i + 1])}: unknown key")
-        node = node[part]
-    if not isinstance(node, dict) or parts[-1] not in node:
-        raise ConfigError(f"{key}: unknown key")
-    node[parts[-1]] = value.value if hasattr(value, "value") and not isinstance(value, (int, float)) else value
+    """A resolved Hydra config (or plain data) -> validated ModelConfig."""
+    data = cfg if isinstance(cfg, dict) else OmegaConf.to_container(cfg, resolve=True,
+                                                                    enum_to_str=True)
+    return build({k: v for k, v in data.items() if k != "hydra"})
 
 
 def load_config(town: str = "sokol", scenario: str = "baseline",
                 overrides: dict[str, Any] | None = None) -> ModelConfig:
-    """The configuration the command line would build for these presets and overrides."""
+    """The configuration the command line would build for these presets and overrides
+    (dotted keys, e.g. {"cluster.management_quality": 0.8})."""
     for group, name in (("town", town), ("scenario", scenario)):
         if name not in options(group):
             raise ConfigError(f"{group}: {name!r} is not one of {options(group)}")
-    data = OmegaConf.to_container(compose_config([f"town={town}", f"scenario={scenario}"]),
-                                  resolve=True, enum_to_str=True)
+    cfg = compose_config([f"town={town}", f"scenario={scenario}"])
     for key, value in (overrides or {}).items():
-        set_dotted(data, key, value)
-    return to_model_config(data)
+        try:
+            OmegaConf.update(cfg, key, value.value if hasattr(value, "value") else value,
+                             merge=False)
+        except OmegaConfBaseException as err:
+            raise ConfigError(omegaconf_message(err)) from None
+    return to_model_config(cfg)

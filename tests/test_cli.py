@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from simulation.metrics import REPORTERS
+from simulation.outputs import BY_NAME as REPORTERS
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "experiments.run"]

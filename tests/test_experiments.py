@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation.metrics import REPORTERS
+from simulation.outputs import BY_NAME as REPORTERS
 from simulation.presets import options
 
 pytestmark = pytest.mark.slow
@@ -106,7 +106,7 @@ def test_tiny_experiment_writes_table_figures_and_report(tmp_path, experiment, e
 def test_main_job_figures_come_as_png_and_svg_with_paired_differences(tmp_path):
     res, out = sweep(tmp_path, "scenario_comparison", f"steps={STEPS}",
                      f"experiment.replications={SEEDS}", "scenario=baseline,joint",
-                     "experiment.workers=2")
+                     "experiment.workers=2", "experiment.formats=[png,svg]")
     assert res.returncode == 0, res.stderr
     for stem in ["timeseries", "final_outcomes", "paired_differences", "public_cost", "network"]:
         assert (out / "figures" / f"{stem}.png").exists()

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from experiments.aggregate import run_metrics
+from experiments.data import run_metrics
 from experiments.stats import (interaction, mean_ci, paired_difference, ratio_of_means,
                                share_ci, step_threshold)
-from experiments.sweep import apply_firm_base, cell_name, design_overrides
+from experiments.jobs import apply_firm_base, cell_name, design_overrides
 from simulation.config import ConfigError
-from simulation.metrics import REPORTERS
+from simulation.outputs import BY_NAME as REPORTERS
 from simulation.presets import load_config
 
 

@@ -1,0 +1,197 @@
+"""The three levels of government; each owns its instruments and books its outlays.
+
+- Federal: the TASED site, co-financed by the Monotown Fund (up to 95%).
+- Regional: priority sectors (principle 1), the top-down cluster initiative, the CMC's public
+  money and the cluster subsidies (with the federal co-financing share).
+- Municipal: the urban environment (principle 3) and residency decisions.
+
+Stage 2 of the quarter is `act`: the federal, the regional, then the municipal authority.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simulation.agents.cmc import ClusterManagementCompany
+from simulation.config import ClusterFounder, PriorityRule
+from simulation.mechanisms import tased
+from simulation.mechanisms.migration import urban_quality_update
+from simulation.sectors import (location_quotient, national_productivity,
+                                reference_productivity, sector_totals)
+
+if TYPE_CHECKING:
+    from simulation.model import ClusterModel
+
+
+def act(model: ClusterModel, rng: np.random.Generator) -> None:
+    """Stage 2: the authorities act in turn."""
+    model.federal.act()
+    model.region.act()
+    model.municipality.act()
+
+
+class FederalAuthority(mesa.Agent):
+    """TASED regime and Monotown Fund co-financing of serviced plots."""
+
+    model: ClusterModel
+
+    def act(self) -> None:
+        m = self.model
+        m.site.deliver(m.time_step)
+        if m.tased_active():
+            self.invest_in_site()
+
+    def invest_in_site(self) -> None:
+        """Serviced plots are built ahead of demand: when free and planned plots fall below
+        the buffer, the Fund co-finances a quarter's infrastructure investment (ODD 4.10)."""
+        m, t = self.model, self.model.cfg.tased
+        site = m.site
+        if site.serviced_plots - m.firms.plot.sum() + site.planned() >= t.plot_buffer:
+            return
+        amount = m.scaled(t.infrastructure_per_step)
+        m.ledger.spend("federal", "infrastructure", amount * t.fund_share)
+        m.ledger.spend("regional", "infrastructure", amount * (1.0 - t.fund_share))
+        site.pipeline.append((m.time_step + t.construction_lag_steps, amount / t.plot_cost))
+
+
+class RegionalAuthority(mesa.Agent):
+    """Priority sectors, the top-down cluster initiative, public money for the cluster."""
+
+    model: ClusterModel
+
+    def __init__(self, model: ClusterModel) -> None:
+        super().__init__(model)
+        self.priority = np.zeros(model.sectors.n, dtype=bool)  # sectors whose members it supports
+
+    def act(self) -> None:
+        m = self.model
+        c = m.cfg.cluster
+        if m.calendar.priority_review_due(m.time_step):
+            self.priority = self.choose_priorities()
+        if c.founder == ClusterFounder.authorities and m.cmc is None and m.support_active():
+            m.cmc = ClusterManagementCompany(m, c.founder, c.management_quality)
+        if m.cmc is not None:
+            self.fund_cmc()
+            if m.support_active() and c.subsidy_budget > 0:
+                self.pay_subsidies()
+
+    def choose_priorities(self) -> np.ndarray:
+        """Priority sectors (principle 1): LQ > 1 or productivity above the national mean,
+        among profile, related and supporting activities; or all sectors; or none. Joint
+        governance adds sectors where members ask for support (member_demand_priorities)."""
+        m = self.model
+        c, s, t = m.cfg.cluster, m.sectors, m.time_step
+        if c.priority_rule == PriorityRule.all_sectors:
+            chosen = np.ones(s.n, dtype=bool)
+        elif c.priority_rule == PriorityRule.none:
+            chosen = np.zeros(s.n, dtype=bool)
+        else:
+            view = sector_totals(m.firms, s, reference_productivity(m.cfg, s, t))
+            lq = location_quotient(view.employment, s.national_share)
+            above = view.mean_productivity > national_productivity(m.cfg, s, t)
+            chosen = s.profile & ((lq > 1.0) | above) & (view.employment > 0)
+        if c.member_demand_priorities and m.cmc is not None:
+            f = m.firms
+            chosen |= np.bincount(f.sector[f.member], minlength=s.n) >= c.member_demand_min
+        return chosen
+
+    def cmc_grant(self, cmc: ClusterManagementCompany, t: int) -> float:
+        """The fixed public operating grant at step t: only to a CMC the authorities founded."""
+        c = self.model.cfg.cluster
+        if t >= c.support_end_step or cmc.founder != ClusterFounder.authorities:
+            return 0.0
+        return self.model.scaled(c.public_funding)
+
+    def match_ratio(self, t: int) -> float:
+        """Public roubles per rouble of member fees at step t (joint governance)."""
+        c = self.model.cfg.cluster
+        return c.match_ratio if t < c.support_end_step else 0.0
+
+    def _pay(self, instrument: str, amount: float) -> None:
+        fed = self.model.cfg.cluster.federal_subsidy_share
+        self.model.ledger.spend("federal", instrument, amount * fed)
+        self.model.ledger.spend("regional", instrument, amount * (1.0 - fed))
+
+    def fund_cmc(self) -> None:
+        """The grant and the match of last quarter's fees (federal and regional shares)."""
+        m, t = self.model, self.model.time_step
+        due = self.cmc_grant(m.cmc, t) + self.match_ratio(t) * m.cmc.fees
+        if due > 0:
+            self._pay("cmc_funding", due)
+            m.cmc.budget += due
+            m.ledger.received["cmc"] += due
+
+    def pay_subsidies(self) -> None:
+        """Membership subsidies, then joint-project subsidies, to members in priority
+        sectors, pro rata when the budget does not cover every claim."""
+        m, c, f = self.model, self.model.cfg.cluster, self.model.firms
+        budget = m.scaled(c.subsidy_budget)
+        eligible = np.flatnonzero(f.member & self.priority[f.sector])
+        if not len(eligible):
+            return
+        claim = c.membership_subsidy_rate * m.cmc.fee
+        rate = min(1.0, budget / (claim * len(eligible))) if claim > 0 else 0.0
+        paid = self._subsidise(eligible, np.full(len(eligible), claim * rate))
+        self._pay("membership_subsidy", paid)
+        left = budget - paid
+        ra, rb = m.ties.a, m.ties.b
+        member_partners = np.bincount(ra[f.member[rb]], minlength=len(f)) \
+            + np.bincount(rb[f.member[ra]], minlength=len(f))
+        joint = eligible[member_partners[eligible] > 0]
+        claims = c.joint_project_rate * f.rd_spend[joint]
+        total = claims.sum()
+        if total <= 0 or left <= 0:
+            return
+        self._pay("joint_project_subsidy", self._subsidise(joint, claims * min(1.0, left / total)))
+
+    def _subsidise(self, rows: np.ndarray, amounts: np.ndarray) -> float:
+        f = self.model.firms
+        f.net_worth[rows] += amounts
+        f.cum_subsidy[rows] += amounts
+        total = float(amounts.sum())
+        self.model.ledger.received["firms"] += total
+        return total
+
+
+class MunicipalAuthority(mesa.Agent):
+    """Urban environment (principle 3), land, residency decisions after the admin delay."""
+
+    model: ClusterModel
+
+    def act(self) -> None:
+        m = self.model
+        spend = m.ledger.spend("municipal", "urban_environment",
+                               m.scaled(m.cfg.urban.investment_per_step))
+        u = m.cfg.urban
+        m.town.urban_quality = urban_quality_update(m.town.urban_quality, spend,
+                                                    m.town.population, u.effect,
+                                                    u.half_saturation, u.reference_population,
+                                                    u.depreciation)
+        self.decide_residency()
+
+    def decide_residency(self) -> None:
+        """Pending applications are decided after the administrative delay against the legal
+        criteria; residency ends with its benefits or with the regime. Footloose residents
+        reconsider whenever their rates are about to rise (tased.footloose_leaves)."""
+        m, f, t = self.model, self.model.firms, self.model.cfg.tased
+        now = m.time_step
+        if not m.tased_active():
+            residents = np.flatnonzero(f.resident_since >= 0)
+            f.leaving[residents] |= tased.footloose_leaves(m, residents, regime_on=False)
+            f.resident_since = -1
+            f.applied_at = -1
+            return
+        due = (f.applied_at >= 0) & (f.applied_at + t.admin_delay_steps <= now)
+        share = np.divide(f.cfe_sales, f.sales, out=np.zeros(len(f)), where=f.sales > 0)
+        granted = due & tased.is_eligible(f.capex, f.employees,
+                                          m.sectors.tased_eligible[f.sector], f.cfe_affiliated,
+                                          share, t)
+        f.applied_at = np.where(due, -1, f.applied_at)
+        f.resident_since = np.where(granted, now, f.resident_since)
+        age = tased.resident_ages(f.resident_since, now)
+        turning = np.flatnonzero((age == t.first_period_steps) | (age == t.benefit_steps))
+        f.leaving[turning] |= tased.footloose_leaves(m, turning, regime_on=True)
+        f.resident_since[turning[age[turning] >= t.benefit_steps]] = -1  # benefits used up

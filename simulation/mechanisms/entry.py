@@ -1,0 +1,252 @@
+"""Stage 3: entry (ODD 4.6, 4.11): external investors, spinoffs, outsourced units.
+
+Potential investors arrive at a Poisson rate that rises with the town's attractiveness (an
+active TASED, free serviced plots, urban quality, the supplier base, an active CMC). Each
+compares the NPV of its project (with the TASED benefits it would get) to its capex times a
+hurdle, and enters, applying for residency where eligible, or not. Spinoffs arrive in
+proportion to employment, more after CFE layoffs; universities spin off firms too. The CFE
+outsources non-core units as linked suppliers (principle 5).
+
+All would-be entrants of a quarter judge the town as it stood when the stage began (demand,
+wage, capacity); those that decide to enter then come in arrival order while the unemployed
+pool lasts, each taking a free serviced plot if one is left (an investor that counted on a
+plot and finds none judges again with the land premium).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulation.agents.firm import Firm
+from simulation.mechanisms import tased
+from simulation.mechanisms.demand import sector_demands, shift_market
+from simulation.mechanisms.diversification import choose_sectors, join_sector, new_knowledge
+from simulation.mechanisms.market import firm_accounts
+from simulation.mechanisms.network import link, tie_capacity
+from simulation.sectors import SectorTotals, reference_productivity, sector_totals
+
+if TYPE_CHECKING:
+    from simulation.model import ClusterModel
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def entry_npv(quarterly_profits: np.ndarray, discount_rate: float):
+    """NPV = sum_q pi_q / (1 + r)^q, q = 1..H (over the last axis)."""
+    q = np.arange(1, np.shape(quarterly_profits)[-1] + 1)
+    return (np.asarray(quarterly_profits) / (1.0 + discount_rate) ** q).sum(axis=-1)
+
+
+def arrival_rate(base: float, effects: dict[str, float], levels: dict[str, float]) -> float:
+    """Poisson rate of potential investors: lambda = lambda0 * exp(sum_k beta_k x_k)."""
+    return base * math.exp(sum(effects[k] * levels[k] for k in effects))
+
+
+class Entry:
+    """One quarter's entry: the town as would-be entrants see it, and whom they can hire."""
+
+    def __init__(self, model: ClusterModel, rng: np.random.Generator) -> None:
+        f = model.firms
+        self.model, self.rng = model, rng
+        self.view: SectorTotals = sector_totals(
+            f, model.sectors, reference_productivity(model.cfg, model.sectors, model.time_step))
+        self.demand = sector_demands(model, self.view.mean_productivity,
+                                     self.view.employment.sum())
+        self.employees = f.employees.copy()  # incumbents, for spinoff parents
+        self.pool = model.unemployed()
+        self.plots = int(model.site.serviced_plots) - int(f.plot.sum())
+        self.schedules = {resident: tased.schedule(model, resident) for resident in (False, True)}
+
+    def npv(self, sector: np.ndarray, jobs: np.ndarray, productivity: np.ndarray,
+            capex: np.ndarray, resident: np.ndarray) -> np.ndarray:
+        """NPV of after-tax profits over the entry horizon, at today's demand and wage, for
+        projects (arrays of equal length)."""
+        m, cfg = self.model, self.model.cfg
+        s = m.sectors
+        capacity = productivity * jobs
+        demand = self.demand[sector] + np.where(s.local_services[sector], 0.0,
+                                                cfg.firms.market_access * capacity)
+        sales = np.minimum(1.0, demand / (self.view.capacity[sector] + capacity)) * capacity
+        contrib, profit_tax, prop = (np.where(resident[:, None], yes, no) for yes, no in
+                                     zip(self.schedules[True], self.schedules[False]))
+        col = (slice(None), None)
+        other = cfg.firms.overhead + prop * capex[col] + (s.rd_mean[sector] * sales)[col]
+        profits = firm_accounts(sales[col], jobs[col], m.town.wage, m.market.input_share[sector][col],
+                                contrib, 0.0, other, profit_tax)[2]
+        return entry_npv(profits, cfg.entry.discount_rate)
+
+    def productivity(self, sectors: np.ndarray) -> np.ndarray:
+        disp = self.model.cfg.firms.productivity_dispersion
+        return self.view.mean_productivity[sectors] * self.rng.lognormal(0.0, disp, len(sectors))
+
+    def enter(self, sector: int, jobs: int, productivity: float, knowledge: np.ndarray,
+              origin: str, capex: float, **state) -> int:
+        """Create an entrant; it hires what the unemployed pool allows (callers check > 0).
+        Returns its row."""
+        m, rng = self.model, self.rng
+        hired = min(jobs, self.pool)
+        self.pool -= hired
+        rd = m.sectors.rd_mean[sector] * rng.lognormal(0.0, m.cfg.firms.rd_dispersion)
+        threshold = rng.uniform(m.cfg.cluster.threshold_min, 1.0)
+        net_worth = m.cfg.firms.initial_net_worth * productivity * max(1, jobs)
+        firm = Firm(m, origin, sector=sector, employees=hired, productivity=productivity,
+                    knowledge=knowledge, rd_intensity=rd, net_worth=net_worth,
+                    initial_net_worth=net_worth, capex=capex, joining_threshold=threshold,
+                    planned_jobs=jobs, **state)
+        row = firm.row
+        join_sector(m, row, productivity * jobs, self.view)
+        shift_market(m, sector, productivity * jobs)
+        m.counts.entries += 1
+        return row
+
+    # ------------------------------------------------------------------ investors
+
+    def investors(self) -> None:
+        m, e, rng = self.model, self.model.cfg.entry, self.rng
+        f, s = m.firms, m.sectors
+        levels = {
+            "tased": float(m.tased_active()),
+            "land": float(self.plots > 0),
+            "urban": m.town.urban_quality - m.cfg.town.urban_quality,
+            "cluster": float(m.cmc is not None),
+            "suppliers": math.log1p(s.supplier[f.sector].sum() / e.supplier_base_scale),
+        }
+        effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
+                   "cluster": e.attract_cluster, "suppliers": e.attract_suppliers}
+        count = int(rng.poisson(arrival_rate(m.scaled(e.investor_rate), effects, levels)))
+        if count == 0:
+            return
+        sector = choose_sectors(m, self.view, rng, ~s.local_services & s.open_to_entry,
+                                np.full(count, m.cmc is not None))
+        scale = e.investor_jobs_mean * (e.investor_jobs_alpha - 1.0) / e.investor_jobs_alpha
+        jobs = np.maximum(1, np.round(scale * (1.0 + rng.pareto(e.investor_jobs_alpha, count))))
+        jobs = jobs.astype(np.int64)
+        a = self.productivity(sector)
+        footloose = rng.random(count) < e.footloose_share
+        knowledge = new_knowledge(m, rng, sector)
+        counted_on_plot = self.plots > 0
+        enters, capex, resident = self.judge_investors(sector, jobs, a, counted_on_plot)
+        for i in np.flatnonzero(enters):
+            if self.pool <= 0:
+                return
+            plot = self.plots > 0
+            one = slice(i, i + 1)
+            ok, cost, eligible = (x[0] for x in self.judge_investors(
+                sector[one], jobs[one], a[one], plot)) if plot != counted_on_plot else \
+                (True, capex[i], resident[i])
+            if ok:
+                self.enter(int(sector[i]), int(jobs[i]), float(a[i]), knowledge[i], "investor",
+                           float(cost), footloose=bool(footloose[i]), plot=plot,
+                           applied_at=m.time_step if eligible else -1)
+                self.plots -= int(plot)
+
+    def judge_investors(self, sector, jobs, a, plot: bool):
+        """(enters, capex, resident) of investors' projects: the NPV with the TASED benefits
+        they would get against capex (with the land premium if no plot) times the hurdle."""
+        m, e = self.model, self.model.cfg.entry
+        capex = e.capex_per_job * jobs + (0.0 if plot else e.land_premium)
+        resident = np.broadcast_to(m.tased_active() & tased.is_eligible(
+            capex, jobs, m.sectors.tased_eligible[sector], False, 0.0, m.cfg.tased), sector.shape)
+        return self.npv(sector, jobs, a, capex, resident) >= e.hurdle * capex, capex, resident
+
+    # ------------------------------------------------------------------ spinoffs
+
+    def spinoffs(self) -> None:
+        m, e, rng = self.model, self.model.cfg.entry, self.rng
+        f, s = m.firms, m.sectors
+        employed = int(self.employees.sum()) + m.town.public_jobs
+        count = int(rng.poisson(e.spinoff_rate * employed / 10_000
+                                + e.layoff_spinoff_rate * m.cfe_state.last_layoffs))
+        # parents in proportion to their employees
+        cumulative = np.cumsum(self.employees)
+        room = tie_capacity(m) - m.ties.degree(len(f))  # free tie slots
+        parents = np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")
+        widen = (f.university[parents] >= 0) | f.member[parents]
+        sector = choose_sectors(m, self.view, rng, s.open_to_entry, widen, f.sector[parents])
+        knowledge = new_knowledge(m, rng, sector, f.knowledge[parents],
+                                  e.spinoff_knowledge_share)
+        for row in self.judged_spinoffs(sector, knowledge, "spinoff", f.uid[parents]):
+            parent = parents[row[1]]
+            if room[parent] > 0:
+                link(m, parent, row[0])
+                room[parent] -= 1
+        allowed = s.skill_intensive & s.open_to_entry
+        for u in m.universities:
+            count = int(rng.poisson(u.spinoff_rate))
+            if count == 0 or not allowed.any():
+                continue
+            sector = choose_sectors(m, self.view, rng, allowed, np.ones(count, dtype=bool))
+            # a university spinoff starts closer to the university's frontier
+            knowledge = np.clip(new_knowledge(m, rng, sector)
+                                + e.university_knowledge_pull * (u.knowledge - 0.5), 0.0, 1.0)
+            for row, _ in self.judged_spinoffs(sector, knowledge, "university_spinoff",
+                                               np.full(count, -1)):
+                if u.has_room():
+                    f.university[row] = u.index
+
+    def judged_spinoffs(self, sector: np.ndarray, knowledge: np.ndarray, origin: str,
+                        parent_ids: np.ndarray) -> list[tuple[int, int]]:
+        """Spinoffs whose NPV covers their capex enter; returns (row, index) of each."""
+        e = self.model.cfg.entry
+        jobs = np.full(len(sector), e.spinoff_jobs)
+        a = self.productivity(sector)
+        capex = np.full(len(sector), e.capex_per_job * e.spinoff_jobs * e.spinoff_capex_share)
+        enters = self.npv(sector, jobs, a, capex, np.zeros(len(sector), dtype=bool)) >= capex
+        out = []
+        for i in np.flatnonzero(enters):
+            if self.pool <= 0:
+                break
+            out.append((self.enter(int(sector[i]), int(jobs[i]), float(a[i]), knowledge[i],
+                                   origin, float(capex[i]), parent=int(parent_ids[i])), int(i)))
+        return out
+
+    # ------------------------------------------------------------------ outsourcing
+
+    def outsource(self) -> None:
+        """Principle 5: the CFE spins off non-core units as independent linked suppliers."""
+        m, rng = self.model, self.rng
+        c, f, s, state = m.cfg.cfe, m.firms, m.sectors, m.cfe_state
+        limit = c.outsourcing_max_share * state.initial_jobs
+        if c.outsourcing_rate <= 0 or state.outsourced_jobs >= limit:
+            return
+        expected = c.outsourcing_rate / 4.0 * state.initial_jobs / c.outsourced_unit_size
+        allowed = s.supplier & s.open_to_entry
+        for _ in range(int(rng.poisson(expected))):
+            size = min(c.outsourced_unit_size, int(limit - state.outsourced_jobs),
+                       int(f.employees[0]) - 1)
+            if size <= 0 or not allowed.any():
+                return
+            sector = int(choose_sectors(m, self.view, rng, allowed, np.zeros(1, dtype=bool),
+                                        np.array([s.cfe]))[0])
+            a = float(self.view.mean_productivity[sector])
+            value = a * size
+            cfe_sales = float(f.sales[0])
+            f.productivity[0] *= f.employees[0] / (f.employees[0] - size)
+            f.employees[0] -= size
+            state.extra_input_share += value / cfe_sales if cfe_sales > 0 else 0.0
+            state.outsourced_jobs += size
+            knowledge = new_knowledge(m, rng, sector, f.knowledge[0],
+                                      c.outsourced_knowledge_share)[0]
+            rd = s.rd_mean[sector] * rng.lognormal(0.0, m.cfg.firms.rd_dispersion)
+            threshold = rng.uniform(m.cfg.cluster.threshold_min, 1.0)
+            net_worth = m.cfg.firms.initial_net_worth * value
+            firm = Firm(m, "outsourced", sector=sector, employees=size, productivity=a,
+                        knowledge=knowledge, rd_intensity=rd, net_worth=net_worth,
+                        initial_net_worth=net_worth, parent=int(f.uid[0]),
+                        capex=m.cfg.firms.capital_per_worker * size,
+                        joining_threshold=threshold, planned_jobs=size)
+            join_sector(m, firm.row, value, self.view)
+            m.counts.entries += 1
+            link(m, 0, firm.row)
+
+
+def enter(model: ClusterModel, rng: np.random.Generator) -> None:
+    """Stage 3: investors, then spinoffs, then the CFE's outsourcing."""
+    stage = Entry(model, rng)
+    stage.investors()
+    stage.spinoffs()
+    stage.outsource()
