@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from simulation import outputs, setup
+from simulation.accounts import Accounts
 from simulation.agents.authorities import act as authorities_act
 from simulation.calendar import PolicyCalendar
 from simulation.config import ModelConfig, validate
@@ -65,6 +66,8 @@ class StepCounts:
     innovations: int = 0
     adoptions: int = 0
     cfe_layoffs: int = 0
+    joins: int = 0  # firms that joined the cluster
+    leaves: int = 0  # members that left it
     out_migrants: int = 0
     in_migrants: int = 0
     unfilled: int = 0
@@ -92,8 +95,10 @@ class ClusterModel(mesa.Model):
         # draws as far as their histories allow (common random numbers).
         self._stream_key = int(self.rng.integers(2**63))
         self.time_step = 0
-        self.ledger = Ledger()
+        self.accounts = Accounts()
+        self.ledger = Ledger(self.accounts)
         self.counts = StepCounts()
+        self.projects: list[dict[str, Any]] = []  # investors' projects that have left
         self.records: list[dict[str, float]] = []
         self.firm_records: list[dict[str, Any]] = []
         setup.build(self)  # sectors, town, firms, markets, ties, institutions
@@ -121,6 +126,7 @@ class ClusterModel(mesa.Model):
             return
         self.time_step += 1
         self.ledger.new_step()
+        self.accounts.new_step()
         self.counts.reset()
         for name, stage in STAGES:
             stage(self, self.stream(name))
@@ -156,4 +162,5 @@ class ClusterModel(mesa.Model):
         return self.calendar.support_active(self.time_step)
 
     def unemployed(self) -> int:
-        return int(self.town.labour_force - self.town.public_jobs - self.firms.employees.sum())
+        """The unemployed pool (a stock moved by hiring, firing, exits and migration)."""
+        return self.town.unemployed

@@ -90,7 +90,11 @@ def recent_share(m: ClusterModel, mask: np.ndarray) -> float:
 
 
 def unemployed(m: ClusterModel, o: Observation) -> float:
-    return m.town.labour_force - m.town.public_jobs - o.firm_jobs
+    return float(m.town.unemployed)
+
+
+def share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else math.nan
 
 
 def public_cost(m: ClusterModel, o: Observation | None = None) -> float:
@@ -125,6 +129,20 @@ OUTPUTS: tuple[Output, ...] = (
        "1 if a CMC exists at the end of the quarter", lambda m, o: float(m.cmc is not None)),
     _o("members", "Cluster members", "firms", "number of CMC members",
        lambda m, o: float(o.members)),
+    _o("cluster_joins", "Firms joining the cluster", "firms / quarter",
+       "firms that joined the CMC in the quarter (founders included)",
+       lambda m, o: float(m.counts.joins)),
+    _o("cluster_leaves", "Members leaving the cluster", "firms / quarter",
+       "members that left the CMC in the quarter (not counting firms that exited town or a "
+       "dissolution)", lambda m, o: float(m.counts.leaves)),
+    _o("cmc_reserves", "CMC reserves", "mln RUB",
+       "members' fees the CMC holds unspent at the end of the quarter",
+       lambda m, o: float(m.cmc.budget) if m.cmc is not None else 0.0),
+    _o("cmc_fees", "CMC fee income", "mln RUB / quarter", "fees members paid in the quarter",
+       lambda m, o: float(m.cmc.fees_collected) if m.cmc is not None else 0.0),
+    _o("cmc_public_income", "CMC public income", "mln RUB / quarter",
+       "public money paid to the CMC in the quarter (grant or match of fees)",
+       lambda m, o: float(m.cmc.public_income) if m.cmc is not None else 0.0),
     _o("member_sectors", "Sectors with cluster members", "sectors",
        "number of distinct sectors among members",
        lambda m, o: float(len(np.unique(m.firms.sector[m.firms.member])))),
@@ -165,8 +183,8 @@ OUTPUTS: tuple[Output, ...] = (
     _o("cfe_employment", "CFE employment", "persons", "CFE employees", lambda m, o: o.cfe_jobs),
     _o("cfe_layoffs", "CFE layoffs", "persons / quarter", "workers the CFE fired in the quarter",
        lambda m, o: float(m.counts.cfe_layoffs)),
-    _o("unemployed", "Unemployed", "persons", "labour force - public jobs - firm employment",
-       unemployed),
+    _o("unemployed", "Unemployed", "persons", "the unemployed pool: moved by firing, exits and "
+       "newcomers to the labour force in, hiring, out-migration and retirement out", unemployed),
     _o("unemployment_rate", "Unemployment rate", "share of labour force",
        "unemployed / labour force", lambda m, o: unemployed(m, o) / m.town.labour_force),
     _o("labour_force", "Labour force", "persons", "the town's labour force",
@@ -198,7 +216,21 @@ OUTPUTS: tuple[Output, ...] = (
     _o("resident_jobs", "Jobs at TASED residents", "persons", "employees of residents",
        lambda m, o: float(o.employees[o.resident].sum())),
     _o("resident_investment", "Investment of TASED residents", "mln RUB",
-       "sum of residents' capex", lambda m, o: float(m.firms.capex[o.resident].sum())),
+       "sum of residents' investment at entry",
+       lambda m, o: float(m.firms.investment[o.resident].sum())),
+    _o("household_wealth", "Households' savings", "mln RUB",
+       "households' savings since the start (income after tax, less spending, less capital "
+       "put into spinoffs, plus owners' equity of local firms that left)",
+       lambda m, o: float(m.town.household_wealth)),
+    _o("cfe_share_municipal_revenue", "CFE's share of municipal tax revenue", "share",
+       "taxes on the CFE and its payroll (land tax, municipal part of income tax) / municipal "
+       "tax revenue in the quarter",
+       lambda m, o: share(m.cfe_taxes.municipal, Ledger.total(m.ledger.step_revenue,
+                                                              "municipal"))),
+    _o("cfe_share_tax_revenue", "CFE's share of tax revenue", "share",
+       "taxes on the CFE and its payroll (profit tax, contributions, property, land and income "
+       "tax) / all tax revenue collected in town in the quarter",
+       lambda m, o: share(m.cfe_taxes.total, Ledger.total(m.ledger.step_revenue))),
     _o("plots_serviced", "Serviced plots", "plots", "whole serviced plots of the TASED site",
        lambda m, o: float(int(m.site.serviced_plots))),
     _o("plots_used", "Plots in use", "plots", "firms holding a plot",

@@ -88,7 +88,7 @@ class SectorTotals:
     """Sums over the firms of each sector at one moment (a stage's view of the market)."""
 
     employment: np.ndarray
-    capacity: np.ndarray  # sum of productivity x employees
+    capacity: np.ndarray  # output at full use: sum of productivity x output factor x employees
     mean_productivity: np.ndarray  # employment-weighted; the reference level if empty
     weight: np.ndarray  # sum of market weights
     firms: np.ndarray  # number of firms
@@ -97,10 +97,12 @@ class SectorTotals:
 def sector_totals(firms: FirmTable, sectors: Sectors, reference: np.ndarray) -> SectorTotals:
     n = sectors.n
     sec, emp = firms.sector, firms.employees
-    cap = np.bincount(sec, weights=emp * firms.productivity, minlength=n)
     employment = np.bincount(sec, weights=emp, minlength=n)
-    mean = np.divide(cap, employment, out=reference.copy(), where=employment > 0)
-    return SectorTotals(employment, cap, mean,
+    mean = np.divide(np.bincount(sec, weights=emp * firms.productivity, minlength=n), employment,
+                     out=reference.copy(), where=employment > 0)
+    capacity = np.bincount(sec, weights=emp * firms.productivity * firms.output_factor,
+                           minlength=n)
+    return SectorTotals(employment, capacity, mean,
                         np.bincount(sec, weights=firms.market_weight, minlength=n),
                         np.bincount(sec, minlength=n))
 

@@ -18,7 +18,7 @@ from simulation.agents.firm import Firm
 from simulation.agents.university import University
 from simulation.config import ConfigError
 from simulation.mechanisms.diversification import new_knowledge
-from simulation.mechanisms.market import calibrated_input_share
+from simulation.mechanisms.market import CfeTaxes, calibrated_input_share
 from simulation.mechanisms.network import link, tie_capacity
 from simulation.sectors import build_sectors, reference_productivity, sector_totals
 from simulation.state import FirmTable, TieTable
@@ -64,12 +64,15 @@ def build(model: ClusterModel) -> None:
     public_jobs = int(round(labour_force * town.public_jobs_share))
     model.town = Town(float(town.population), labour_force, public_jobs,
                       int(round(labour_force * town.skilled_share)), town.wage,
-                      town.urban_quality)
+                      town.urban_quality,
+                      unemployed=int(round(labour_force * town.unemployment)))
     model.site = Site(float(town.serviced_plots))
     model.firms = FirmTable(cfg.network.knowledge_dims, cfg.network.memory)
     model.ties = TieTable()
     model.cmc = None
+    model.cfe_taxes = CfeTaxes()
     build_firms(model, rng)
+    model.town.unemployed = labour_force - public_jobs - int(model.firms.employees.sum())
     calibrate_markets(model, rng)
     build_related_ties(model, rng)
     model.universities = [University(model, i, spec) for i, spec in enumerate(town.universities)]
@@ -101,7 +104,7 @@ def build_firms(model: ClusterModel, rng: np.random.Generator) -> None:
     Firm(model, "cfe", sector=s.cfe, employees=cfe_jobs, productivity=cfe_a,
          knowledge=new_knowledge(model, rng, s.cfe)[0], rd_intensity=cfg.cfe.rd_intensity,
          net_worth=cfe_worth, initial_net_worth=cfe_worth, is_cfe=True, cfe_affiliated=True,
-         capex=fc.capital_per_worker * cfe_jobs)
+         capex=fc.capital_per_worker * cfe_jobs, investment=fc.capital_per_worker * cfe_jobs)
     a = s.productivity[sectors] * rng.lognormal(-disp**2 / 2, disp, len(sectors))
     knowledge = new_knowledge(model, rng, sectors)
     rd = s.rd_mean[sectors] * rng.lognormal(0.0, fc.rd_dispersion, len(sectors))
@@ -111,7 +114,7 @@ def build_firms(model: ClusterModel, rng: np.random.Generator) -> None:
         Firm(model, "incumbent", sector=sectors[i], employees=sizes[i], productivity=a[i],
              knowledge=knowledge[i], rd_intensity=rd[i], net_worth=worth[i],
              initial_net_worth=worth[i], capex=fc.capital_per_worker * sizes[i],
-             joining_threshold=threshold[i])
+             investment=fc.capital_per_worker * sizes[i], joining_threshold=threshold[i])
     f = model.firms
     f.market_weight = f.productivity * f.employees  # initial shares = capacity shares
     model.cfe_state = CfeState(initial_jobs=cfe_jobs)

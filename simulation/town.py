@@ -17,6 +17,8 @@ class Town:
     skilled: int
     wage: float  # mln RUB per worker per quarter
     urban_quality: float  # index in [0, 1]
+    unemployed: int  # the pool, moved by hiring, firing, exits, migration and retirement
+    household_wealth: float = 0.0  # households' savings since the start, mln RUB
 
 
 @dataclass

@@ -52,8 +52,8 @@ class FederalAuthority(mesa.Agent):
         if site.serviced_plots - m.firms.plot.sum() + site.planned() >= t.plot_buffer:
             return
         amount = m.scaled(t.infrastructure_per_step)
-        m.ledger.spend("federal", "infrastructure", amount * t.fund_share)
-        m.ledger.spend("regional", "infrastructure", amount * (1.0 - t.fund_share))
+        m.ledger.spend("federal", "infrastructure", amount * t.fund_share, "outside")
+        m.ledger.spend("regional", "infrastructure", amount * (1.0 - t.fund_share), "outside")
         site.pipeline.append((m.time_step + t.construction_lag_steps, amount / t.plot_cost))
 
 
@@ -73,10 +73,8 @@ class RegionalAuthority(mesa.Agent):
             self.priority = self.choose_priorities()
         if c.founder == ClusterFounder.authorities and m.cmc is None and m.support_active():
             m.cmc = ClusterManagementCompany(m, c.founder, c.management_quality)
-        if m.cmc is not None:
-            self.fund_cmc()
-            if m.support_active() and c.subsidy_budget > 0:
-                self.pay_subsidies()
+        if m.cmc is not None and m.support_active() and c.subsidy_budget > 0:
+            self.pay_subsidies()
 
     def choose_priorities(self) -> np.ndarray:
         """Priority sectors (principle 1): LQ > 1 or productivity above the national mean,
@@ -98,31 +96,38 @@ class RegionalAuthority(mesa.Agent):
             chosen |= np.bincount(f.sector[f.member], minlength=s.n) >= c.member_demand_min
         return chosen
 
-    def cmc_grant(self, cmc: ClusterManagementCompany, t: int) -> float:
-        """The fixed public operating grant at step t: only to a CMC the authorities founded."""
+    def fee_need(self, founder: ClusterFounder, costs: float, t: int) -> float:
+        """What members' fees must cover of a CMC's costs at step t, given the public money
+        it will be paid: the costs above the grant cap for a CMC the authorities founded, the
+        costs over (1 + match ratio) for one whose fees are matched, all of them otherwise or
+        once support has ended."""
         c = self.model.cfg.cluster
-        if t >= c.support_end_step or cmc.founder != ClusterFounder.authorities:
+        if t >= c.support_end_step:
+            return costs
+        if founder == ClusterFounder.authorities:
+            return max(0.0, costs - self.model.scaled(c.public_funding))
+        return costs / (1.0 + c.match_ratio)
+
+    def reimburse(self, cmc: ClusterManagementCompany, costs: float, fees: float) -> float:
+        """Public money paid to the CMC this quarter: the part of its costs its fees do not
+        cover, up to the grant cap (a CMC the authorities founded) or to the match of its fees
+        (joint governance); nothing after support ends. Returns the amount paid."""
+        m, c = self.model, self.model.cfg.cluster
+        if not m.support_active():
             return 0.0
-        return self.model.scaled(c.public_funding)
-
-    def match_ratio(self, t: int) -> float:
-        """Public roubles per rouble of member fees at step t (joint governance)."""
-        c = self.model.cfg.cluster
-        return c.match_ratio if t < c.support_end_step else 0.0
-
-    def _pay(self, instrument: str, amount: float) -> None:
-        fed = self.model.cfg.cluster.federal_subsidy_share
-        self.model.ledger.spend("federal", instrument, amount * fed)
-        self.model.ledger.spend("regional", instrument, amount * (1.0 - fed))
-
-    def fund_cmc(self) -> None:
-        """The grant and the match of last quarter's fees (federal and regional shares)."""
-        m, t = self.model, self.model.time_step
-        due = self.cmc_grant(m.cmc, t) + self.match_ratio(t) * m.cmc.fees
+        gap = max(0.0, costs - fees)
+        if cmc.founder == ClusterFounder.authorities:
+            due = min(m.scaled(c.public_funding), gap)
+        else:
+            due = min(c.match_ratio * fees, gap)
         if due > 0:
-            self._pay("cmc_funding", due)
-            m.cmc.budget += due
-            m.ledger.received["cmc"] += due
+            self._pay("cmc_funding", due, "cmc")
+        return due
+
+    def _pay(self, instrument: str, amount: float, to: str) -> None:
+        fed = self.model.cfg.cluster.federal_subsidy_share
+        self.model.ledger.spend("federal", instrument, amount * fed, to)
+        self.model.ledger.spend("regional", instrument, amount * (1.0 - fed), to)
 
     def pay_subsidies(self) -> None:
         """Membership subsidies, then joint-project subsidies, to members in priority
@@ -132,10 +137,10 @@ class RegionalAuthority(mesa.Agent):
         eligible = np.flatnonzero(f.member & self.priority[f.sector])
         if not len(eligible):
             return
-        claim = c.membership_subsidy_rate * m.cmc.fee
-        rate = min(1.0, budget / (claim * len(eligible))) if claim > 0 else 0.0
-        paid = self._subsidise(eligible, np.full(len(eligible), claim * rate))
-        self._pay("membership_subsidy", paid)
+        claims = c.membership_subsidy_rate * m.cmc.fees(f.employees[eligible])
+        rate = min(1.0, budget / claims.sum()) if claims.sum() > 0 else 0.0
+        paid = self._subsidise(eligible, claims * rate)
+        self._pay("membership_subsidy", paid, "firms")
         left = budget - paid
         ra, rb = m.ties.a, m.ties.b
         member_partners = np.bincount(ra[f.member[rb]], minlength=len(f)) \
@@ -145,15 +150,14 @@ class RegionalAuthority(mesa.Agent):
         total = claims.sum()
         if total <= 0 or left <= 0:
             return
-        self._pay("joint_project_subsidy", self._subsidise(joint, claims * min(1.0, left / total)))
+        self._pay("joint_project_subsidy",
+                  self._subsidise(joint, claims * min(1.0, left / total)), "firms")
 
     def _subsidise(self, rows: np.ndarray, amounts: np.ndarray) -> float:
         f = self.model.firms
         f.net_worth[rows] += amounts
         f.cum_subsidy[rows] += amounts
-        total = float(amounts.sum())
-        self.model.ledger.received["firms"] += total
-        return total
+        return float(amounts.sum())
 
 
 class MunicipalAuthority(mesa.Agent):
@@ -164,7 +168,7 @@ class MunicipalAuthority(mesa.Agent):
     def act(self) -> None:
         m = self.model
         spend = m.ledger.spend("municipal", "urban_environment",
-                               m.scaled(m.cfg.urban.investment_per_step))
+                               m.scaled(m.cfg.urban.investment_per_step), "outside")
         u = m.cfg.urban
         m.town.urban_quality = urban_quality_update(m.town.urban_quality, spend,
                                                     m.town.population, u.effect,
@@ -191,6 +195,7 @@ class MunicipalAuthority(mesa.Agent):
                                           share, t)
         f.applied_at = np.where(due, -1, f.applied_at)
         f.resident_since = np.where(granted, now, f.resident_since)
+        f.ever_resident |= granted
         age = tased.resident_ages(f.resident_since, now)
         turning = np.flatnonzero((age == t.first_period_steps) | (age == t.benefit_steps))
         f.leaving[turning] |= tased.footloose_leaves(m, turning, regime_on=True)

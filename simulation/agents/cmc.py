@@ -1,9 +1,14 @@
 """The cluster management company (CMC): the specialised organisation of principle 4.
 
-It lives on member fees and the public money actually paid to it; it pays its running cost
-first, then services for members (which raise their absorptive capacity); it brokers
-introductions among members; it sets next quarter's fee to balance its budget; and it
-dissolves after `cluster.dissolve_after` quarters in which it cannot pay its running cost.
+It lives on its members' fees and on the public money actually paid to it: while support
+lasts, the authorities reimburse the costs fees do not cover (up to `cluster.public_funding`
+for a CMC they founded; `cluster.match_ratio` roubles per rouble of fees for a joint one).
+Each quarter it pays its running cost, then services for its members (which raise their
+absorptive capacity); it brokers introductions among members; it sets next quarter's fees so
+that, with the public money it expects, they cover its costs, sharing them by the members'
+size (or equally). It dissolves after `cluster.dissolve_after` quarters in a row without
+members or unable to pay its running cost; its reserves (members' money) go back to its
+members, or to the regional budget if none is left.
 """
 
 from __future__ import annotations
@@ -13,23 +18,26 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from simulation.config import ClusterFounder
+from simulation.config import ClusterFounder, FeeBasis
 
 if TYPE_CHECKING:
     from simulation.model import ClusterModel
 
 
-def balanced_fee(minimum: float, running_cost: float, service_cost: float, members: int,
-                 grant: float, match_ratio: float, reserves: float) -> float:
-    """The CMC's fee per member for next quarter: enough, with public money, to cover costs.
-
-    fee = max(f_min, (C_run + c_s n - G - B) / (n (1 + m))), where G is the public grant, m the
-    public match per rouble of fees and B the reserves in hand.
-    """
-    if members <= 0:
-        return minimum
-    need = running_cost + service_cost * members - grant - reserves
-    return max(minimum, need / (members * (1.0 + match_ratio)))
+def fees_by_size(employees: np.ndarray, need: float, minimum: float) -> float:
+    """The fee per employee r at which members' fees max(f_min, r L_i) sum to `need`
+    (0 when the minimum fees already cover it): founders share costs by size."""
+    employees = np.sort(np.asarray(employees, dtype=float))[::-1]
+    if need <= minimum * len(employees) or employees.sum() <= 0:
+        return 0.0
+    # with the k largest paying r L_i and the rest the minimum:
+    # r = (need - f_min (n - k)) / sum of the k largest, valid if r L_k >= f_min
+    n = len(employees)
+    top = np.cumsum(employees)
+    k = np.arange(1, n + 1)
+    rate = (need - minimum * (n - k)) / top
+    valid = rate * employees >= minimum
+    return float(rate[np.flatnonzero(valid)[-1]]) if valid.any() else need / top[-1]
 
 
 class ClusterManagementCompany(mesa.Agent):
@@ -39,11 +47,16 @@ class ClusterManagementCompany(mesa.Agent):
         super().__init__(model)
         self.founder = founder
         self.quality = quality
-        self.budget = 0.0
-        self.fees = 0.0  # collected last quarter (the basis of a public match)
+        self.founded = model.time_step
+        self.budget = 0.0  # reserves: members' fees not yet spent
+        self.fees_collected = 0.0  # this quarter
+        self.public_income = 0.0  # this quarter
+        #: services delivered per member last quarter, as a share of the full programme;
+        #: a new CMC announces its full programme
         self.service_intensity = 1.0
+        self.rate = 0.0  # fee per employee (fee basis "size") or per member ("flat")
         self.shortfall_steps = 0
-        self.fee = model.cfg.cluster.member_fee
+        self.empty_steps = 0
         # principle 6: the CFE's present suppliers are designated at their present capacity
         f, ties = model.firms, model.ties
         of_cfe = ties.a == 0  # the CFE is row 0
@@ -59,40 +72,67 @@ class ClusterManagementCompany(mesa.Agent):
     def size(self) -> int:
         return int(self.model.firms.member.sum())
 
+    def fees(self, employees: np.ndarray) -> np.ndarray:
+        """This quarter's fee of a member of each size (mln RUB)."""
+        c = self.model.cfg.cluster
+        if c.fee_basis == FeeBasis.size:
+            return np.maximum(c.member_fee, self.rate * employees)
+        return np.full(np.shape(employees), max(c.member_fee, self.rate))
+
     def admit(self, rows: np.ndarray) -> None:
         self.model.firms.member[rows] = True
         self.model.firms.bad_membership_steps[rows] = 0
 
     def release(self, rows: np.ndarray) -> None:
-        self.model.firms.member[rows] = False
+        f = self.model.firms
+        f.member[rows] = False
+        f.left_at[rows] = self.model.time_step
 
     def receive_fees(self, amount: float) -> None:
-        self.fees = amount
+        self.fees_collected = amount
         self.budget += amount
 
-    def set_fee(self) -> None:
-        """Next quarter's fee balances the budget with the public money it expects."""
-        m, c = self.model, self.model.cfg.cluster
-        t = m.time_step + 1
-        self.fee = balanced_fee(c.member_fee, m.scaled(c.running_cost), c.service_cost_per_member,
-                                self.size, m.region.cmc_grant(self, t), m.region.match_ratio(t),
-                                self.budget)
+    def costs(self) -> tuple[float, float]:
+        """(running cost, full services for every member) this quarter."""
+        c = self.model.cfg.cluster
+        return self.model.scaled(c.running_cost), c.service_cost_per_member * self.size
 
     def operate(self) -> bool:
-        """Pay running and service costs; returns False when it must dissolve (ODD 4.5)."""
-        c = self.model.cfg.cluster
-        running = self.model.scaled(c.running_cost)
-        services = c.service_cost_per_member * self.size
+        """Collect the public money due, pay running and service costs; returns False when the
+        CMC must dissolve (ODD 4.5)."""
+        m, c = self.model, self.model.cfg.cluster
+        running, services = self.costs()
+        public = m.region.reimburse(self, running + services, self.fees_collected)
+        self.public_income = public
+        self.budget += public
+        self.empty_steps = self.empty_steps + 1 if self.size == 0 else 0
         if self.budget >= running:
-            self.budget -= running
+            self._spend(running, "CMC running cost")
             self.shortfall_steps = 0
-            paid = min(self.budget, services)
-            self.budget -= paid
+            paid = self._spend(min(self.budget, services), "CMC services")
+            # with no member to serve, it offers its full programme to the first
             self.service_intensity = paid / services if services > 0 else 1.0
         else:
             self.shortfall_steps += 1
             self.service_intensity = 0.0
-        return self.shortfall_steps < c.dissolve_after
+        return max(self.shortfall_steps, self.empty_steps) < c.dissolve_after
+
+    def _spend(self, amount: float, item: str) -> float:
+        self.budget -= amount
+        self.model.accounts.pay("cmc", "outside", amount, item)
+        return amount
+
+    def set_fee(self) -> None:
+        """Next quarter's fees: with the public money expected, they cover running cost and
+        services for every member."""
+        m, c = self.model, self.model.cfg.cluster
+        members = self.members
+        need = max(0.0, m.region.fee_need(self.founder, sum(self.costs()), m.time_step + 1)
+                   - self.budget)
+        if c.fee_basis == FeeBasis.size:
+            self.rate = fees_by_size(m.firms.employees[members], need, c.member_fee)
+        else:
+            self.rate = need / len(members) if len(members) else 0.0
 
     def broker(self, rng: np.random.Generator) -> dict[int, list[int]]:
         """Introductions: q * brokerage per member, each to the more related of two members
@@ -115,6 +155,19 @@ class ClusterManagementCompany(mesa.Agent):
         return intro
 
     def dissolve(self) -> None:
-        self.release(self.members)
+        """Wind up: reserves go back to the members in proportion to this quarter's fees (or
+        to the regional budget when no member is left)."""
+        m, f = self.model, self.model.firms
+        members = self.members
+        if self.budget > 0:
+            if len(members) and f.fee[members].sum() > 0:
+                share = self.budget * f.fee[members] / f.fee[members].sum()
+                f.net_worth[members] += share
+                f.cum_transfers[members] += share
+                m.accounts.pay("cmc", "firms", self.budget, "CMC reserves returned")
+            else:
+                m.ledger.receive("regional", self.budget, "cmc", "CMC reserves returned")
+            self.budget = 0.0
+        self.release(members)
         self.remove()
-        self.model.cmc = None
+        m.cmc = None

@@ -13,7 +13,7 @@ from the defaults.
 
 from simulation.config.behaviour import (EntryConfig, FirmConfig, InnovationConfig,
                                          LabourConfig, NetworkConfig, UrbanConfig)
-from simulation.config.fields import (ClusterFounder, ConfigError, PriorityRule,
+from simulation.config.fields import (ClusterFounder, ConfigError, FeeBasis, PriorityRule,
                                       ProcurementRule, SectorKind)
 from simulation.config.model import (ModelConfig, OutputConfig, build, field_docs,
                                      omegaconf_message, validate)
@@ -22,7 +22,8 @@ from simulation.config.policy import (CfeConfig, ClusterConfig, ShockConfig, Tas
 from simulation.config.town import SectorConfig, TownConfig, UniversityConfig
 
 __all__ = [
-    "CfeConfig", "ClusterConfig", "ClusterFounder", "ConfigError", "EntryConfig", "FirmConfig",
+    "CfeConfig", "ClusterConfig", "ClusterFounder", "ConfigError", "EntryConfig", "FeeBasis",
+    "FirmConfig",
     "InnovationConfig", "LabourConfig", "ModelConfig", "NetworkConfig", "OutputConfig",
     "PriorityRule", "ProcurementRule", "SectorConfig", "SectorKind", "ShockConfig",
     "TasedConfig", "TaxConfig", "TownConfig", "UniversityConfig", "UrbanConfig", "build",

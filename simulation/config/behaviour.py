@@ -32,6 +32,9 @@ class FirmConfig:
     skill_intensive: float = p(0.4, 0.0, 1.0, "share of skilled jobs")
     overhead: float = p(0.02, 0.0, 10.0, "mln RUB / quarter fixed cost", "est.")
     capital_per_worker: float = p(2.0, 0.0, 1e4, "mln RUB", "est.")
+    #: book value of capital (the property-tax base) depreciates; capacity is A L, so wear
+    #: costs no output
+    depreciation: float = p(0.025, 0.0, 1.0, "share per quarter", "est.: 10% a year")
 
 
 @dataclass
@@ -100,11 +103,17 @@ class EntryConfig:
     attract_tased: float = p(1.0, 0.0, 100.0, "log-rate effect of an active TASED")
     attract_land: float = p(0.5, 0.0, 100.0, "log-rate effect of free serviced plots")
     attract_urban: float = p(1.0, 0.0, 100.0, "log-rate effect of urban quality")
-    attract_cluster: float = p(0.5, 0.0, 100.0, "log-rate effect of an active CMC")
     attract_suppliers: float = p(0.3, 0.0, 100.0, "log-rate effect of supplier base")
-    investor_jobs_mean: float = p(40.0, 1.0, 1e5, "jobs", "CAL: heavy-tailed resident sizes")
-    investor_jobs_alpha: float = p(1.5, 1.05, 10.0, "Pareto shape (mean finite above 1)")
-    capex_per_job: float = p(3.3, 0.0, 1e4, "mln RUB", "CAL: 2.5-6 (est. 3.3)")
+    #: investors' projects: jobs drawn from a log-normal with this mean and median (heavy
+    #: tail: the legal minimum of 10 jobs is 10 times below the mean)
+    investor_jobs_mean: float = p(100.0, 1.0, 1e5, "jobs",
+                                  "CAL: Chelny residents 5.8k jobs / about 60 residents (est.)")
+    investor_jobs_median: float = p(30.0, 1.0, 1e5, "jobs", "est.: CAL legal minimum 10 jobs, "
+                                    "10-40 times below the mean")
+    #: capex per job of a project: log-normal around this median
+    capex_per_job: float = p(3.3, 0.0, 1e4, "mln RUB", "CAL: 2.5-6 (est. 3.3); Chelny 2.7")
+    capex_dispersion: float = p(0.3, 0.0, 3.0, "s.d. of log capex per job",
+                                "est.: CAL range 2.5-6 mln RUB per job")
     hurdle: float = p(1.15, 0.0, 100.0, "required NPV / capex", "assumption")
     discount_rate: float = p(0.03, 0.0, 1.0, "per quarter", "est.: key rate ~12%/year")
     horizon_steps: int = p(40, 1, 1000, "quarters evaluated")

@@ -43,6 +43,13 @@ class PriorityRule(Enum):
     none = "none"
 
 
+class FeeBasis(Enum):
+    """How the CMC shares its costs among members."""
+
+    size = "size"  # in proportion to employees (membership-fee tiers by company size)
+    flat = "flat"  # the same fee for every member
+
+
 class ProcurementRule(Enum):
     """Principle 6: how the CFE splits local procurement among member suppliers."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simulation.config.fields import ClusterFounder, PriorityRule, ProcurementRule, p
+from simulation.config.fields import ClusterFounder, FeeBasis, PriorityRule, ProcurementRule, p
 
 
 @dataclass
@@ -61,17 +61,28 @@ class ClusterConfig:
     management_quality: float = p(0.6, 0.0, 1.0, "q", "assumption")
     brokerage: float = p(0.3, 0.0, 10.0, "introductions per member per step at q=1",
                          "assumption")
-    #: the lowest fee; a CMC raises it to cover costs its public money does not (balanced_fee)
+    #: the lowest fee of a member; the CMC sets fees to cover what public money does not
     member_fee: float = p(0.05, 0.0, 1e4, "mln RUB / member / quarter", "est.")
+    #: how the CMC shares its costs among members (principle 4; founders' cost sharing)
+    fee_basis: FeeBasis = p(FeeBasis.size, src="est.: membership-fee tiers by company size")
     #: managers' time and information costs of taking part, never subsidised
     participation_cost: float = p(0.03, 0.0, 1e4, "mln RUB / member / quarter", "assumption")
+    #: one-off cost of joining (contract, reporting, adapting routines); waived for a firm
+    #: whose partners are members enough (threshold contagion)
+    switching_cost: float = p(0.2, 0.0, 1e4, "mln RUB once", "assumption")
+    #: a firm that left does not rejoin for this long (it remembers why it left)
+    rejoin_wait_steps: int = p(8, 0, 1000, "quarters", "assumption")
     running_cost: float = p(1.0, 0.0, 1e4, "mln RUB / quarter",
-                            "est.: half of cluster organisations have <= 3 staff")
+                            "est.: half of cluster organisations have <= 3 staff (CAL): "
+                            "3 staff at the town wage with contributions, plus premises")
     service_cost_per_member: float = p(0.05, 0.0, 1e4, "mln RUB / member / quarter", "est.")
-    #: public operating grant to the CMC while support lasts (authorities-founded)
-    public_funding: float = p(5.0, 0.0, 1e6, "mln RUB / quarter",
-                              "CAL: 76-100 mln RUB per cluster-year (est.)")
-    #: public roubles per rouble of member fees while support lasts (joint)
+    #: while support lasts, the authorities reimburse an authorities-founded CMC the costs its
+    #: fees do not cover, up to this much
+    public_funding: float = p(5.0, 0.0, 1e6, "mln RUB / quarter, at most",
+                              "est.: running cost and services of about 80 members; pilot "
+                              "clusters got 76-100 mln RUB a year for whole programmes (CAL)")
+    #: public roubles per rouble of member fees while support lasts (joint), paid toward the
+    #: costs fees do not cover
     match_ratio: float = p(0.0, 0.0, 100.0, "ratio")
     #: money for membership and joint-project subsidies while support lasts
     subsidy_budget: float = p(0.0, 0.0, 1e6, "mln RUB / quarter", "CAL: pilot cluster subsidies")
@@ -89,7 +100,9 @@ class ClusterConfig:
     min_founders: int = p(10, 1, 10_000, "firms", "CAL: industrial cluster rule >= 10")
     #: rounds in which would-be founders revise who is in at the fee that covers the costs
     founding_rounds: int = p(3, 1, 100, "rounds", "assumption")
-    dissolve_after: int = p(4, 1, 1000, "quarters with budget below cost")
+    #: quarters in a row without members, or unable to pay its running cost, before a CMC
+    #: dissolves
+    dissolve_after: int = p(4, 1, 1000, "quarters")
     leave_after: int = p(3, 1, 1000, "quarters with benefit below cost")
     #: absorptive-capacity boost from CMC services at q=1 and full service intensity
     service_absorptive: float = p(0.25, 0.0, 1.0, "absorptive capacity", "assumption")
@@ -98,8 +111,6 @@ class ClusterConfig:
     congestion: float = p(40.0, 1.0, 1e5, "related members", "CAL: critical mass 30-50 (L)")
     #: Granovetter thresholds are drawn uniformly from [threshold_min, 1]
     threshold_min: float = p(0.3, 0.0, 1.0, "share of partners", "assumption (Granovetter 1978)")
-    #: quarters of expected innovation value a firm counts when weighing membership
-    value_horizon_steps: int = p(12, 1, 1000, "quarters")
 
 
 @dataclass

@@ -56,6 +56,14 @@ class TownConfig:
     participation: float = p(0.5, 0.1, 0.9, "labour force / population", "est.")
     unemployment: float = p(0.05, 0.01, 0.5, "share of labour force at the start", "est.")
     skilled_share: float = p(0.2, 0.0, 1.0, "share of labour force", "est.")
+    #: households save this share of their income after tax; the rest is spent (local
+    #: services in town, everything else outside)
+    household_saving_rate: float = p(0.1, 0.0, 1.0, "share of disposable income",
+                                     "est.: Rosstat household saving rate about 10%")
+    #: pensions and benefits households receive from outside the town, per resident outside
+    #: the labour force
+    transfer_per_inactive: float = p(0.06, 0.0, 10.0, "mln RUB / person / quarter",
+                                     "est.: average pension about 20k RUB a month")
     #: jobs outside the modelled firms (schools, hospitals, administration), fixed
     public_jobs_share: float = p(0.22, 0.0, 0.8, "share of labour force", "est.")
     cfe_sector: str = p("core")

@@ -18,16 +18,17 @@ if TYPE_CHECKING:
     from simulation.model import ClusterModel
 
 
-def choose_sectors(model: ClusterModel, view: SectorTotals, rng: np.random.Generator,
-                   allowed: np.ndarray, widen: np.ndarray,
-                   origins: np.ndarray | None = None) -> np.ndarray:
+def choose_sectors(model: ClusterModel, view: SectorTotals, rng: np.random.Generator | None,
+                   allowed: np.ndarray, widen: np.ndarray, origins: np.ndarray | None = None,
+                   uniforms: np.ndarray | None = None) -> np.ndarray:
     """Sectors drawn for several newcomers or movers at once: a logit choice,
     P(s) proportional to exp(beta * density_s) over allowed sectors, where density_s is the
     relatedness density to the town's employment, mixed with relatedness to each chooser's
     origin sector (if any) and widened toward knowledge-intensive sectors for choosers with
     a university link or cluster membership (`widen`, one flag per chooser).
 
-    `allowed` is one mask for all choosers or one row each.
+    `allowed` is one mask for all choosers or one row each; each choice uses one uniform
+    draw (from `rng`, or given in `uniforms`).
     """
     e, s = model.cfg.entry, model.sectors
     density = np.tile(relatedness_density(s.relatedness, view.employment), (len(widen), 1))
@@ -38,7 +39,8 @@ def choose_sectors(model: ClusterModel, view: SectorTotals, rng: np.random.Gener
     weights = np.exp(z - z.max(axis=1, keepdims=True)) * allowed
     weights[weights.sum(axis=1) == 0] = 1.0  # nothing allowed: uniform (callers check first)
     cumulative = np.cumsum(weights, axis=1)
-    return (rng.random(len(widen))[:, None] * cumulative[:, -1:] >= cumulative).sum(axis=1)
+    u = rng.random(len(widen)) if uniforms is None else uniforms
+    return (u[:, None] * cumulative[:, -1:] >= cumulative).sum(axis=1)
 
 
 def entry_weight(capacity: float, sector_weights: float, sector_capacity: float) -> float:

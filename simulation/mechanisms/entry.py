@@ -19,11 +19,13 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from simulation.agents.firm import Firm
 from simulation.mechanisms import tased
 from simulation.mechanisms.demand import sector_demands, shift_market
 from simulation.mechanisms.diversification import choose_sectors, join_sector, new_knowledge
+from simulation.mechanisms.cluster import project_value as cluster_value
 from simulation.mechanisms.market import firm_accounts
 from simulation.mechanisms.network import link, tie_capacity
 from simulation.sectors import SectorTotals, reference_productivity, sector_totals
@@ -46,6 +48,25 @@ def arrival_rate(base: float, effects: dict[str, float], levels: dict[str, float
     return base * math.exp(sum(effects[k] * levels[k] for k in effects))
 
 
+def poisson_quantile(u: float, rate: float) -> int:
+    """The Poisson(rate) count at cumulative probability u (inverse CDF): a higher rate never
+    gives fewer arrivals for the same u, so paired runs share their first arrivals."""
+    k, pmf = 0, math.exp(-rate)
+    cdf = pmf
+    while cdf < u and pmf > 0 or k < rate and cdf < u:
+        k += 1
+        pmf *= rate / k
+        cdf += pmf
+    return k
+
+
+def lognormal_with_mean(z: np.ndarray, mean: float, median: float) -> np.ndarray:
+    """Log-normal draws (from standard normals z) with the given mean and median:
+    sigma^2 = 2 ln(mean / median)."""
+    sigma = math.sqrt(2.0 * math.log(max(mean / median, 1.0)))
+    return median * np.exp(sigma * z)
+
+
 class Entry:
     """One quarter's entry: the town as would-be entrants see it, and whom they can hire."""
 
@@ -57,14 +78,15 @@ class Entry:
         self.demand = sector_demands(model, self.view.mean_productivity,
                                      self.view.employment.sum())
         self.employees = f.employees.copy()  # incumbents, for spinoff parents
-        self.pool = model.unemployed()
         self.plots = int(model.site.serviced_plots) - int(f.plot.sum())
         self.schedules = {resident: tased.schedule(model, resident) for resident in (False, True)}
 
     def npv(self, sector: np.ndarray, jobs: np.ndarray, productivity: np.ndarray,
-            capex: np.ndarray, resident: np.ndarray) -> np.ndarray:
+            capex: np.ndarray, resident: np.ndarray, cluster: np.ndarray | float = 0.0
+            ) -> np.ndarray:
         """NPV of after-tax profits over the entry horizon, at today's demand and wage, for
-        projects (arrays of equal length)."""
+        projects (arrays of equal length), plus `cluster`, what joining the cluster is worth
+        to each a quarter."""
         m, cfg = self.model, self.model.cfg
         s = m.sectors
         capacity = productivity * jobs
@@ -75,28 +97,34 @@ class Entry:
                                      zip(self.schedules[True], self.schedules[False]))
         col = (slice(None), None)
         other = cfg.firms.overhead + prop * capex[col] + (s.rd_mean[sector] * sales)[col]
-        profits = firm_accounts(sales[col], jobs[col], m.town.wage, m.market.input_share[sector][col],
-                                contrib, 0.0, other, profit_tax)[2]
-        return entry_npv(profits, cfg.entry.discount_rate)
+        profits = firm_accounts(sales[col], jobs[col], m.town.wage,
+                                m.market.input_share[sector][col], contrib, 0.0, other,
+                                profit_tax)[2]
+        return entry_npv(profits + np.asarray(cluster)[..., None], cfg.entry.discount_rate)
 
-    def productivity(self, sectors: np.ndarray) -> np.ndarray:
+    def productivity(self, sectors: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
         disp = self.model.cfg.firms.productivity_dispersion
-        return self.view.mean_productivity[sectors] * self.rng.lognormal(0.0, disp, len(sectors))
+        z = self.rng.standard_normal(len(sectors)) if z is None else z
+        return self.view.mean_productivity[sectors] * np.exp(disp * z)
 
     def enter(self, sector: int, jobs: int, productivity: float, knowledge: np.ndarray,
-              origin: str, capex: float, **state) -> int:
-        """Create an entrant; it hires what the unemployed pool allows (callers check > 0).
-        Returns its row."""
+              origin: str, capex: float, owner: str, **state) -> int:
+        """Create an entrant with the capital its owner (`outside` investors or local
+        `households`) brings; it hires what the unemployed pool allows (callers check it is
+        not empty). Returns its row."""
         m, rng = self.model, self.rng
-        hired = min(jobs, self.pool)
-        self.pool -= hired
+        hired = min(jobs, m.town.unemployed)
+        m.town.unemployed -= hired
         rd = m.sectors.rd_mean[sector] * rng.lognormal(0.0, m.cfg.firms.rd_dispersion)
         threshold = rng.uniform(m.cfg.cluster.threshold_min, 1.0)
         net_worth = m.cfg.firms.initial_net_worth * productivity * max(1, jobs)
+        m.accounts.pay(owner, "firms", net_worth, "entrants' equity")
+        if owner == "households":
+            m.town.household_wealth -= net_worth
         firm = Firm(m, origin, sector=sector, employees=hired, productivity=productivity,
                     knowledge=knowledge, rd_intensity=rd, net_worth=net_worth,
-                    initial_net_worth=net_worth, capex=capex, joining_threshold=threshold,
-                    planned_jobs=jobs, **state)
+                    initial_net_worth=net_worth, capex=capex, investment=capex,
+                    joining_threshold=threshold, planned_jobs=jobs, **state)
         row = firm.row
         join_sector(m, row, productivity * jobs, self.view)
         shift_market(m, sector, productivity * jobs)
@@ -106,52 +134,68 @@ class Entry:
     # ------------------------------------------------------------------ investors
 
     def investors(self) -> None:
-        m, e, rng = self.model, self.model.cfg.entry, self.rng
+        """This quarter's potential investors: the first k of a list of projects drawn from a
+        stream of their own (a project keeps its place whatever the arrival rate), judged
+        together; those that invest come in, would-be cluster members first (priority for
+        serviced plots), while the unemployed pool lasts."""
+        m, e = self.model, self.model.cfg.entry
         f, s = m.firms, m.sectors
         levels = {
             "tased": float(m.tased_active()),
             "land": float(self.plots > 0),
             "urban": m.town.urban_quality - m.cfg.town.urban_quality,
-            "cluster": float(m.cmc is not None),
             "suppliers": math.log1p(s.supplier[f.sector].sum() / e.supplier_base_scale),
         }
         effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
-                   "cluster": e.attract_cluster, "suppliers": e.attract_suppliers}
-        count = int(rng.poisson(arrival_rate(m.scaled(e.investor_rate), effects, levels)))
+                   "suppliers": e.attract_suppliers}
+        projects = m.stream("investor projects")
+        count = poisson_quantile(projects.random(),
+                                 arrival_rate(m.scaled(e.investor_rate), effects, levels))
         if count == 0:
             return
-        sector = choose_sectors(m, self.view, rng, ~s.local_services & s.open_to_entry,
-                                np.full(count, m.cmc is not None))
-        scale = e.investor_jobs_mean * (e.investor_jobs_alpha - 1.0) / e.investor_jobs_alpha
-        jobs = np.maximum(1, np.round(scale * (1.0 + rng.pareto(e.investor_jobs_alpha, count))))
-        jobs = jobs.astype(np.int64)
-        a = self.productivity(sector)
-        footloose = rng.random(count) < e.footloose_share
-        knowledge = new_knowledge(m, rng, sector)
+        k = m.cfg.network.knowledge_dims
+        z = ndtri(projects.random((count, 5 + k)))  # one row of standard normals a project
+        u = ndtr(z)
+        allowed = ~s.local_services & s.open_to_entry
+        sector = choose_sectors(m, self.view, None, allowed, np.zeros(count, dtype=bool),
+                                uniforms=u[:, 0])
+        jobs = np.maximum(1, np.round(lognormal_with_mean(
+            z[:, 1], e.investor_jobs_mean, e.investor_jobs_median))).astype(np.int64)
+        capex_per_job = e.capex_per_job * np.exp(e.capex_dispersion * z[:, 2])
+        a = self.productivity(sector, z[:, 3])
+        footloose = u[:, 4] < e.footloose_share
+        knowledge = np.clip(s.centre[sector] + m.cfg.network.knowledge_noise * z[:, 5:], 0, 1)
+        cluster = cluster_value(m, sector, jobs)
         counted_on_plot = self.plots > 0
-        enters, capex, resident = self.judge_investors(sector, jobs, a, counted_on_plot)
-        for i in np.flatnonzero(enters):
-            if self.pool <= 0:
+        enters, capex, resident = self.judge_investors(sector, jobs, a, capex_per_job,
+                                                       counted_on_plot, cluster)
+        order = np.flatnonzero(enters)
+        order = order[np.argsort(cluster[order] <= 0, kind="stable")]  # members first
+        for i in order:
+            if m.town.unemployed <= 0:
                 return
             plot = self.plots > 0
             one = slice(i, i + 1)
             ok, cost, eligible = (x[0] for x in self.judge_investors(
-                sector[one], jobs[one], a[one], plot)) if plot != counted_on_plot else \
-                (True, capex[i], resident[i])
+                sector[one], jobs[one], a[one], capex_per_job[one], plot, cluster[one])) \
+                if plot != counted_on_plot else (True, capex[i], resident[i])
             if ok:
                 self.enter(int(sector[i]), int(jobs[i]), float(a[i]), knowledge[i], "investor",
-                           float(cost), footloose=bool(footloose[i]), plot=plot,
-                           applied_at=m.time_step if eligible else -1)
+                           float(cost), "outside", footloose=bool(footloose[i]), plot=plot,
+                           applied_at=m.time_step if eligible else -1,
+                           project=m.time_step * 10_000 + int(i))
                 self.plots -= int(plot)
 
-    def judge_investors(self, sector, jobs, a, plot: bool):
+    def judge_investors(self, sector, jobs, a, capex_per_job, plot: bool, cluster):
         """(enters, capex, resident) of investors' projects: the NPV with the TASED benefits
-        they would get against capex (with the land premium if no plot) times the hurdle."""
+        they would get and the cluster's value to them, against capex (with the land premium
+        if no plot) times the hurdle."""
         m, e = self.model, self.model.cfg.entry
-        capex = e.capex_per_job * jobs + (0.0 if plot else e.land_premium)
+        capex = capex_per_job * jobs + (0.0 if plot else e.land_premium)
         resident = np.broadcast_to(m.tased_active() & tased.is_eligible(
             capex, jobs, m.sectors.tased_eligible[sector], False, 0.0, m.cfg.tased), sector.shape)
-        return self.npv(sector, jobs, a, capex, resident) >= e.hurdle * capex, capex, resident
+        npv = self.npv(sector, jobs, a, capex, resident, cluster)
+        return npv >= e.hurdle * capex, capex, resident
 
     # ------------------------------------------------------------------ spinoffs
 
@@ -198,10 +242,11 @@ class Entry:
         enters = self.npv(sector, jobs, a, capex, np.zeros(len(sector), dtype=bool)) >= capex
         out = []
         for i in np.flatnonzero(enters):
-            if self.pool <= 0:
+            if self.model.town.unemployed <= 0:
                 break
             out.append((self.enter(int(sector[i]), int(jobs[i]), float(a[i]), knowledge[i],
-                                   origin, float(capex[i]), parent=int(parent_ids[i])), int(i)))
+                                   origin, float(capex[i]), "households",
+                                   parent=int(parent_ids[i])), int(i)))
         return out
 
     # ------------------------------------------------------------------ outsourcing
@@ -225,7 +270,9 @@ class Entry:
             a = float(self.view.mean_productivity[sector])
             value = a * size
             cfe_sales = float(f.sales[0])
-            f.productivity[0] *= f.employees[0] / (f.employees[0] - size)
+            # the CFE keeps its output and competitiveness: it buys back the unit's work, so
+            # each of its remaining workers stands for more output (output_factor)
+            f.output_factor[0] *= f.employees[0] / (f.employees[0] - size)
             f.employees[0] -= size
             state.extra_input_share += value / cfe_sales if cfe_sales > 0 else 0.0
             state.outsourced_jobs += size
@@ -233,12 +280,17 @@ class Entry:
                                       c.outsourced_knowledge_share)[0]
             rd = s.rd_mean[sector] * rng.lognormal(0.0, m.cfg.firms.rd_dispersion)
             threshold = rng.uniform(m.cfg.cluster.threshold_min, 1.0)
+            # the unit takes its equipment and working capital from the CFE
             net_worth = m.cfg.firms.initial_net_worth * value
+            capital = min(float(f.capex[0]), m.cfg.firms.capital_per_worker * size)
+            f.net_worth[0] -= net_worth
+            f.cum_transfers[0] -= net_worth
+            f.capex[0] -= capital
+            m.accounts.pay("firms", "firms", net_worth, "outsourced units' capital")
             firm = Firm(m, "outsourced", sector=sector, employees=size, productivity=a,
                         knowledge=knowledge, rd_intensity=rd, net_worth=net_worth,
-                        initial_net_worth=net_worth, parent=int(f.uid[0]),
-                        capex=m.cfg.firms.capital_per_worker * size,
-                        joining_threshold=threshold, planned_jobs=size)
+                        initial_net_worth=net_worth, parent=int(f.uid[0]), capex=capital,
+                        investment=capital, joining_threshold=threshold, planned_jobs=size)
             join_sector(m, firm.row, value, self.view)
             m.counts.entries += 1
             link(m, 0, firm.row)

@@ -27,7 +27,7 @@ def wage_update(wage: float, reference_wage: float, unemployment: float,
 def adjust_employment(model: ClusterModel, rng: np.random.Generator) -> None:
     cfg, f, town = model.cfg, model.firms, model.town
     emp = f.employees.copy()
-    target = f.sales / f.productivity
+    target = f.sales / (f.productivity * f.output_factor)
     ramping = f.born >= model.time_step - cfg.entry.ramp_up_steps
     target = np.maximum(target, np.where(ramping, f.planned_jobs, 0))
     desired = np.round(emp + cfg.firms.labour_adjustment * (target - emp)).astype(np.int64)
@@ -38,7 +38,7 @@ def adjust_employment(model: ClusterModel, rng: np.random.Generator) -> None:
     model.counts.cfe_layoffs = int(fired[0])  # row 0 is the CFE
     model.cfe_state.last_layoffs = int(fired[0])  # drives next quarter's spinoffs
     requests = np.maximum(desired - emp, 0)
-    pool = town.labour_force - town.public_jobs - int(emp.sum())
+    pool = town.unemployed + int(fired.sum())
     need = model.sectors.skill_need[f.sector]
     skilled_pool = max(0.0, min(pool, town.skilled - float((emp * need).sum())))
     total = requests.sum()
@@ -49,6 +49,7 @@ def adjust_employment(model: ClusterModel, rng: np.random.Generator) -> None:
     hires = hires.astype(np.int64)
     model.counts.unfilled = int(total - hires.sum())
     f.employees = emp + hires
+    town.unemployed = pool - int(hires.sum())
     lab = cfg.labour
     town.wage = wage_update(town.wage, cfg.town.wage, model.unemployed() / town.labour_force,
                             cfg.town.unemployment, lab.wage_elasticity, lab.wage_adjustment,

@@ -9,6 +9,7 @@ fees, taxes by regime; profit moves its net worth. Taxes and tax expenditures go
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,7 +79,7 @@ def produce_and_trade(model: ClusterModel, rng: np.random.Generator) -> None:
     sec, a, emp = f.sector, f.productivity, f.employees.astype(float)
     demand = sector_demands(model, totals.mean_productivity, emp.sum())
     weights = f.market_weight.copy()
-    limit = a * emp * (1.0 + cfg.firms.sales_capacity_slack)
+    limit = a * f.output_factor * emp * (1.0 + cfg.firms.sales_capacity_slack)
     sales = np.minimum(split_by_weight(demand, weights, sec, s.n), limit)
     # customers a capacity-bound firm cannot serve buy from firms with spare capacity
     unmet = np.maximum(0.0, demand - np.bincount(sec, weights=sales, minlength=s.n))
@@ -87,7 +88,8 @@ def produce_and_trade(model: ClusterModel, rng: np.random.Generator) -> None:
     input_share = model.market.input_share[sec]
     input_share[0] = min(cfg.firms.max_input_share,
                          input_share[0] + model.cfe_state.extra_input_share)  # row 0: the CFE
-    cfe_sales = procurement(model, sales, weights, limit)
+    inputs = input_share * sales
+    cfe_sales = procurement(model, sales, weights, limit, inputs[0])
     sales += cfe_sales
     # accounts (ODD 4.1, 4.8)
     t, tx = cfg.tased, cfg.taxes
@@ -97,29 +99,122 @@ def produce_and_trade(model: ClusterModel, rng: np.random.Generator) -> None:
     tax_federal, tax_regional = tased.profit_tax_rates(age, t, tx)
     prop_rate = tased.property_rate(age, t, tx)
     rd = f.rd_intensity * sales
-    fee = f.member * (model.cmc.fee if model.cmc is not None else 0.0)
-    land = f.plot * tx.land_per_plot
-    land_paid = np.where(resident & (prop_rate == 0), 0.0, land)
+    f.fee = np.where(f.member, model.cmc.fees(f.employees) if model.cmc is not None else 0.0, 0.0)
     wages = model.town.wage * emp
-    other = cfg.firms.overhead + model.ties.degree(len(f)) * cfg.network.tie_cost + rd + fee \
-        + prop_rate * f.capex + land_paid
-    profit = sales * (1.0 - input_share) - wages * (1.0 + contrib) - other
+    paid = Taxes(contributions=wages * contrib, property=prop_rate * f.capex,
+                 land=np.where(resident & (prop_rate == 0), 0.0, f.plot * tx.land_per_plot))
+    ties = model.ties.degree(len(f)) * cfg.network.tie_cost
+    profit = sales - inputs - wages - paid.contributions - cfg.firms.overhead - ties - rd \
+        - f.fee - paid.property - paid.land
     gain = np.maximum(profit, 0.0)
-    after = profit - (tax_federal + tax_regional) * gain
+    paid.profit_federal, paid.profit_regional = tax_federal * gain, tax_regional * gain
+    after = profit - paid.profit_federal - paid.profit_regional
     f.market_weight = replicator(weights, a, sec, s.n, cfg.firms.competition)
     f.sales, f.cfe_sales, f.profit, f.after_tax, f.rd_spend = sales, cfe_sales, profit, after, rd
     f.net_worth += after
     f.cum_profit += after
     f.loss_streak = np.where(after < 0, f.loss_streak + 1, 0)
     if model.cmc is not None:
-        model.cmc.receive_fees(float(fee.sum()))
-    _book_taxes(model, wages, contrib, gain, tax_federal, tax_regional, prop_rate, land,
-                land_paid, resident)
+        model.cmc.receive_fees(float(f.fee.sum()))
+    forgone = _forgone(model, wages, gain, contrib, tax_federal, tax_regional, prop_rate, resident)
+    f.tax_forgone += forgone
+    local = s.local_services[sec]
+    book = model.accounts.pay
+    local_purchases = float((sales - cfe_sales)[local].sum())
+    book("outside", "firms", float((sales - cfe_sales)[~local].sum()), "sales to the outside")
+    book("households", "firms", local_purchases, "local purchases")
+    book("firms", "firms", float(cfe_sales.sum()), "CFE procurement")
+    book("firms", "outside", float(inputs.sum() - cfe_sales.sum()), "materials")
+    book("firms", "households", float(wages.sum()), "wages")
+    book("firms", "outside", float(cfg.firms.overhead * len(f) + ties.sum() + rd.sum()),
+         "overhead, ties and R&D")
+    book("firms", "cmc", float(f.fee.sum()), "cluster fees")
+    _collect_taxes(model, paid)
+    households(model, float(wages.sum()), local_purchases)
+    f.capex *= 1.0 - cfg.firms.depreciation
+
+
+@dataclass
+class Taxes:
+    """Taxes each firm pays this quarter (arrays over firm rows)."""
+
+    contributions: np.ndarray
+    property: np.ndarray
+    land: np.ndarray
+    profit_federal: np.ndarray | None = None
+    profit_regional: np.ndarray | None = None
+
+
+def households(model: ClusterModel, firm_wages: float, local_purchases: float) -> None:
+    """Households earn the wages of firms and public jobs and receive pensions and benefits
+    (both paid from outside the town's accounts), pay income tax on wages, and spend
+    (1 - saving rate) of what is left: the local services they buy in town, the rest outside.
+    What they do not spend they save."""
+    tx, town, cfg = model.cfg.taxes, model.town, model.cfg.town
+    public_wages = town.wage * town.public_jobs
+    transfers = cfg.transfer_per_inactive * max(0.0, town.population - town.labour_force)
+    model.accounts.pay("outside", "households", public_wages, "public-sector wages")
+    model.accounts.pay("outside", "households", transfers, "pensions and benefits")
+    wages = firm_wages + public_wages
+    tax = tx.income * wages
+    model.ledger.collect("regional", "income", tax * (1.0 - tx.income_municipal_share),
+                         "households")
+    model.ledger.collect("municipal", "income", tax * tx.income_municipal_share, "households")
+    disposable = wages + transfers - tax
+    outside = max(0.0, (1.0 - cfg.household_saving_rate) * disposable - local_purchases)
+    model.accounts.pay("households", "outside", outside, "consumption outside town")
+    town.household_wealth += disposable - local_purchases - outside
+
+
+def _collect_taxes(model: ClusterModel, paid: Taxes) -> None:
+    """Book the firms' taxes by level; record the CFE's part of the town's tax revenue."""
+    ledger, tx = model.ledger, model.cfg.taxes
+    ledger.collect("federal", "profit", float(paid.profit_federal.sum()), "firms")
+    ledger.collect("regional", "profit", float(paid.profit_regional.sum()), "firms")
+    ledger.collect("federal", "contributions", float(paid.contributions.sum()), "firms")
+    ledger.collect("regional", "property", float(paid.property.sum()), "firms")
+    ledger.collect("municipal", "land", float(paid.land.sum()), "firms")
+    cfe_income_tax = tx.income * model.town.wage * model.firms.employees[0]
+    model.cfe_taxes = CfeTaxes(
+        municipal=float(paid.land[0] + cfe_income_tax * tx.income_municipal_share),
+        total=float(paid.profit_federal[0] + paid.profit_regional[0] + paid.contributions[0]
+                    + paid.property[0] + paid.land[0] + cfe_income_tax))
+
+
+@dataclass
+class CfeTaxes:
+    """Taxes collected this quarter on the CFE and its payroll (for the budget's dependence)."""
+
+    municipal: float = 0.0
+    total: float = 0.0
+
+
+def _forgone(model: ClusterModel, wages, gain, contrib, tax_federal, tax_regional, prop_rate,
+             resident) -> np.ndarray:
+    """Tax expenditures on each firm this quarter (revenue not collected because of TASED
+    rates), booked by level; returns them per firm."""
+    tx, ledger, f = model.cfg.taxes, model.ledger, model.firms
+    r = resident
+    land = f.plot * tx.land_per_plot
+    parts = {
+        ("federal", "profit"): (tx.profit_federal - tax_federal) * gain,
+        ("regional", "profit"): (tx.profit_regional - tax_regional) * gain,
+        ("federal", "contributions"): (tx.contributions - contrib) * wages,
+        ("regional", "property"): (tx.property / 4.0 - prop_rate) * f.capex,
+        ("municipal", "land"): np.where(prop_rate == 0, land, 0.0),
+    }
+    out = np.zeros(len(f))
+    for (level, tax), amount in parts.items():
+        amount = np.where(r, amount, 0.0)
+        ledger.forgo(level, tax, float(amount.sum()))
+        out += amount
+    return out
 
 
 def procurement(model: ClusterModel, sales: np.ndarray, weights: np.ndarray,
-                limit: np.ndarray) -> np.ndarray:
-    """The CFE's local purchases, split among the suppliers tied to it (ODD 4.12).
+                limit: np.ndarray, cfe_inputs: float) -> np.ndarray:
+    """The CFE's local purchases, split among the suppliers tied to it (ODD 4.12); they are
+    part of its inputs (`cfe_inputs`), the rest of which it buys outside.
 
     Open rule: by competitiveness (market weights), every quarter. Designated rule, while a
     cluster exists: by the weights fixed when the CMC was founded. No supplier sells beyond
@@ -131,33 +226,12 @@ def procurement(model: ClusterModel, sales: np.ndarray, weights: np.ndarray,
     if not supply.any():
         return out
     idx = ties.b[supply]  # the other end of a supply tie is the CFE, row 0
-    buy = (cfg.cfe.local_procurement_share * model.market.input_share[model.sectors.cfe]
-           + model.cfe_state.extra_input_share) * sales[0]
+    buy = min(cfe_inputs, (cfg.cfe.local_procurement_share
+                           * model.market.input_share[model.sectors.cfe]
+                           + model.cfe_state.extra_input_share) * sales[0])
     designated = model.cmc is not None and \
         cfg.cluster.procurement_rule == ProcurementRule.designated
     w = ties.weight[supply] if designated else weights[idx]
     share = w / w.sum() if w.sum() > 0 else np.full(len(idx), 1.0 / len(idx))
     out[idx] = np.minimum(buy * share, np.maximum(0.0, limit[idx] - sales[idx]))
     return out
-
-
-def _book_taxes(model: ClusterModel, wages, contrib, gain, tax_federal, tax_regional,
-                prop_rate, land, land_paid, resident) -> None:
-    tx, ledger, capital = model.cfg.taxes, model.ledger, model.firms.capex
-    ledger.collect("federal", "profit", float((tax_federal * gain).sum()))
-    ledger.collect("regional", "profit", float((tax_regional * gain).sum()))
-    ledger.collect("federal", "contributions", float((wages * contrib).sum()))
-    ledger.collect("regional", "property", float((prop_rate * capital).sum()))
-    ledger.collect("municipal", "land", float(land_paid.sum()))
-    income = tx.income * (wages.sum() + model.town.wage * model.town.public_jobs)
-    ledger.collect("regional", "income", income * (1.0 - tx.income_municipal_share))
-    ledger.collect("municipal", "income", income * tx.income_municipal_share)
-    r = resident
-    ledger.forgo("federal", "profit", float(((tx.profit_federal - tax_federal[r]) * gain[r]).sum()))
-    ledger.forgo("regional", "profit",
-                 float(((tx.profit_regional - tax_regional[r]) * gain[r]).sum()))
-    ledger.forgo("federal", "contributions",
-                 float(((tx.contributions - contrib[r]) * wages[r]).sum()))
-    ledger.forgo("regional", "property",
-                 float(((tx.property / 4.0 - prop_rate[r]) * capital[r]).sum()))
-    ledger.forgo("municipal", "land", float((land[r] - land_paid[r]).sum()))

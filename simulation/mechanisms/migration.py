@@ -42,7 +42,7 @@ def graduates_staying(graduates: float, retention: float, urban_share: float,
 
 def update_town(model: ClusterModel, rng: np.random.Generator) -> None:
     lab, town, f = model.cfg.labour, model.town, model.firms
-    pool = model.unemployed()
+    pool = town.unemployed
     rate = out_migration_rate(pool / town.labour_force, lab.natural_unemployment,
                               town.urban_quality, lab.migration_base,
                               lab.migration_unemployment, lab.migration_urban)
@@ -59,6 +59,7 @@ def update_town(model: ClusterModel, rng: np.random.Generator) -> None:
     inflow = int(round(lab.inflow_tightness * model.counts.unfilled))
     model.counts.out_migrants, model.counts.in_migrants = movers, inflow
     town.labour_force += school + grads + inflow - movers - retire
+    town.unemployed += school + grads + inflow - movers - retire
     town.skilled += grads - skilled_movers \
         - int(round(retire * town.skilled / max(1, town.labour_force)))
     town.skilled = max(0, min(town.skilled, town.labour_force))
