@@ -66,6 +66,7 @@ class StepCounts:
     innovations: int = 0
     adoptions: int = 0
     cfe_layoffs: int = 0
+    new_projects: int = 0  # existing firms' new projects
     joins: int = 0  # firms that joined the cluster
     leaves: int = 0  # members that left it
     out_migrants: int = 0

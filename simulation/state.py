@@ -130,6 +130,14 @@ class FirmTable(Table):
     born = Column(np.int64, 0, "step of entry")
     resident_since = Column(np.int64, -1, "step residency began, -1 if not a resident")
     ever_resident = Column(bool, False, "has been a TASED resident")
+    reduced_contributions = Column(bool, False, "a resident with the reduced contribution rate "
+                                   "(registered within the window)")
+    headcount_before = Column(np.int64, 0, "employees before its new project: a resident must "
+                              "keep them")
+    project_capex = Column(float, 0.0, "investment of its latest project, mln RUB")
+    sales_year = Column(float, 0.0, "sales in the current year of residency, mln RUB")
+    cfe_sales_year = Column(float, 0.0, "sales to the CFE in that year, mln RUB")
+    ramp_from = Column(np.int64, 0, "step of entry or of its latest new project")
     applied_at = Column(np.int64, -1, "step of a pending residency application, -1 if none")
     plot = Column(bool, False, "occupies a serviced TASED plot")
     member = Column(bool, False, "member of the cluster management company")

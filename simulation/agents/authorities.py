@@ -17,7 +17,7 @@ import numpy as np
 
 from simulation.agents.cmc import ClusterManagementCompany
 from simulation.config import ClusterFounder, PriorityRule
-from simulation.mechanisms import tased
+from simulation.mechanisms import cluster, tased
 from simulation.mechanisms.migration import urban_quality_update
 from simulation.sectors import (location_quotient, national_productivity,
                                 reference_productivity, sector_totals)
@@ -96,13 +96,27 @@ class RegionalAuthority(mesa.Agent):
             chosen |= np.bincount(f.sector[f.member], minlength=s.n) >= c.member_demand_min
         return chosen
 
+    def courting(self, open_sectors: np.ndarray) -> np.ndarray:
+        """How much more often investors choose each sector because the authorities court
+        them for the priority sectors (principle 1): while public cluster money flows (a
+        cluster the authorities founded or co-fund), a fixed courting effort is shared by the
+        priority sectors open to investors, so each of k of n such sectors gets
+        1 + courting n / k; spreading it over all sectors tilts nothing."""
+        m, c = self.model, self.model.cfg.cluster
+        out = np.ones(len(open_sectors))
+        courted = self.priority & open_sectors
+        public = c.founder in (ClusterFounder.authorities, ClusterFounder.joint)
+        if public and m.support_active() and courted.any():
+            out[courted] = 1.0 + c.courting * open_sectors.sum() / courted.sum()
+        return out
+
     def fee_need(self, founder: ClusterFounder, costs: float, t: int) -> float:
         """What members' fees must cover of a CMC's costs at step t, given the public money
         it will be paid: the costs above the grant cap for a CMC the authorities founded, the
         costs over (1 + match ratio) for one whose fees are matched, all of them otherwise or
         once support has ended."""
         c = self.model.cfg.cluster
-        if t >= c.support_end_step:
+        if not self.model.calendar.support_active(t):
             return costs
         if founder == ClusterFounder.authorities:
             return max(0.0, costs - self.model.scaled(c.public_funding))
@@ -142,11 +156,10 @@ class RegionalAuthority(mesa.Agent):
         paid = self._subsidise(eligible, claims * rate)
         self._pay("membership_subsidy", paid, "firms")
         left = budget - paid
-        ra, rb = m.ties.a, m.ties.b
-        member_partners = np.bincount(ra[f.member[rb]], minlength=len(f)) \
-            + np.bincount(rb[f.member[ra]], minlength=len(f))
+        member_partners, partners = cluster.member_partners(m)
         joint = eligible[member_partners[eligible] > 0]
-        claims = c.joint_project_rate * f.rd_spend[joint]
+        # the joint projects' R&D: the share of a firm's R&D it does with member partners
+        claims = c.joint_project_rate * f.rd_spend[joint] * member_partners[joint] / partners[joint]
         total = claims.sum()
         if total <= 0 or left <= 0:
             return
@@ -178,8 +191,11 @@ class MunicipalAuthority(mesa.Agent):
 
     def decide_residency(self) -> None:
         """Pending applications are decided after the administrative delay against the legal
-        criteria; residency ends with its benefits or with the regime. Footloose residents
-        reconsider whenever their rates are about to rise (tased.footloose_leaves)."""
+        criteria (the project's capex and new jobs, an eligible activity, not the CFE or its
+        affiliate, at most half of revenue from the CFE, the firm's former headcount kept);
+        residents are checked every year against the CFE-revenue limit; residency ends with
+        its benefits or with the regime. Footloose residents reconsider whenever their rates
+        are about to rise (tased.footloose_leaves)."""
         m, f, t = self.model, self.model.firms, self.model.cfg.tased
         now = m.time_step
         if not m.tased_active():
@@ -190,12 +206,23 @@ class MunicipalAuthority(mesa.Agent):
             return
         due = (f.applied_at >= 0) & (f.applied_at + t.admin_delay_steps <= now)
         share = np.divide(f.cfe_sales, f.sales, out=np.zeros(len(f)), where=f.sales > 0)
-        granted = due & tased.is_eligible(f.capex, f.employees,
+        new_jobs = f.employees - f.headcount_before
+        granted = due & tased.is_eligible(f.project_capex, new_jobs,
                                           m.sectors.tased_eligible[f.sector], f.cfe_affiliated,
-                                          share, t)
+                                          share, t) & (new_jobs >= 0)
         f.applied_at = np.where(due, -1, f.applied_at)
         f.resident_since = np.where(granted, now, f.resident_since)
+        f.reduced_contributions = np.where(granted, tased.in_window(m, now),
+                                           f.reduced_contributions)
         f.ever_resident |= granted
+        age = tased.resident_ages(f.resident_since, now)
+        # every year of residency: at most half of the year's revenue from the CFE
+        anniversary = (age > 0) & (age % 4 == 0)
+        year_share = np.divide(f.cfe_sales_year, f.sales_year, out=np.zeros(len(f)),
+                               where=f.sales_year > 0)
+        f.resident_since[anniversary & (year_share > t.max_cfe_revenue_share)] = -1
+        f.sales_year[anniversary | granted] = 0.0
+        f.cfe_sales_year[anniversary | granted] = 0.0
         age = tased.resident_ages(f.resident_since, now)
         turning = np.flatnonzero((age == t.first_period_steps) | (age == t.benefit_steps))
         f.leaving[turning] |= tased.footloose_leaves(m, turning, regime_on=True)

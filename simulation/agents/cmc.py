@@ -80,8 +80,28 @@ class ClusterManagementCompany(mesa.Agent):
         return np.full(np.shape(employees), max(c.member_fee, self.rate))
 
     def admit(self, rows: np.ndarray) -> None:
-        self.model.firms.member[rows] = True
-        self.model.firms.bad_membership_steps[rows] = 0
+        """New members; a supplier of the CFE is designated at its present capacity."""
+        f, ties = self.model.firms, self.model.ties
+        f.member[rows] = True
+        f.bad_membership_steps[rows] = 0
+        joined = np.zeros(len(f), dtype=bool)
+        joined[rows] = True
+        designate = (ties.a == 0) & joined[ties.b]
+        other = ties.b[designate]
+        ties.weight[designate] = f.productivity[other] * f.employees[other]
+
+    def weights(self, rows: np.ndarray) -> np.ndarray:
+        """How much of the CMC's services and introductions a firm gets relative to others:
+        1 + targeting for a member in a priority sector (principle 1), 1 otherwise."""
+        priority = self.model.region.priority[self.model.firms.sector[rows]]
+        return 1.0 + self.model.cfg.cluster.targeting * priority
+
+    def intensity(self, rows: np.ndarray) -> np.ndarray:
+        """Services each firm at `rows` gets (or would get) as a member, as a share of the
+        full programme: the delivered share, steered by the weights (same total effort)."""
+        members = self.members
+        mean = self.weights(members).mean() if len(members) else 1.0
+        return self.service_intensity * self.weights(rows) / mean
 
     def release(self, rows: np.ndarray) -> None:
         f = self.model.firms
@@ -135,8 +155,9 @@ class ClusterManagementCompany(mesa.Agent):
             self.rate = need / len(members) if len(members) else 0.0
 
     def broker(self, rng: np.random.Generator) -> dict[int, list[int]]:
-        """Introductions: q * brokerage per member, each to the more related of two members
-        drawn at random (brokers know the value chain). Returns firm id -> introduced ids."""
+        """Introductions: q * brokerage per member, each from a member drawn by its weight
+        (priority-sector members more often) to the more related of two members drawn at
+        random (brokers know the value chain). Returns firm id -> introduced ids."""
         m = self.model
         f = m.firms
         members = self.members
@@ -144,7 +165,9 @@ class ClusterManagementCompany(mesa.Agent):
         if n < 2:
             return {}
         count = int(rng.poisson(self.quality * m.cfg.cluster.brokerage * n))
-        a, b, c = members[rng.integers(0, n, size=(3, count))]
+        w = np.cumsum(self.weights(members))
+        a = members[np.searchsorted(w, rng.random(count) * w[-1], side="right")]
+        b, c = members[rng.integers(0, n, size=(2, count))]
         rel = m.sectors.relatedness
         b = np.where(rel[f.sector[a], f.sector[c]] > rel[f.sector[a], f.sector[b]], c, b)
         intro: dict[int, list[int]] = {}

@@ -25,6 +25,7 @@ class Firm(mesa.Agent):
 
     def __init__(self, model: ClusterModel, origin: str, **state: Any) -> None:
         super().__init__(model)
+        state.setdefault("ramp_from", model.time_step)
         model.firms.append(uid=self.unique_id, agent=self, origin=ORIGINS.index(origin),
                            born=model.time_step, **state)
 

@@ -51,6 +51,8 @@ class NetworkConfig:
     search_prob: float = p(0.1, 0.0, 1.0, "per quarter when satisfied")
     search_prob_unsatisfied: float = p(0.4, 0.0, 1.0, "per quarter when profit < 0")
     max_candidates: int = p(8, 1, 1000, "candidates per search")
+    #: firms of sectors that supply or buy from the searcher's (input-output relatedness)
+    related_candidates: int = p(2, 0, 1000, "candidates per search", "assumption")
     random_candidates: int = p(3, 0, 1000, "random local firms per search")
     max_ties: int = p(8, 1, 10_000, "ties per firm")
     tie_cost: float = p(0.01, 0.0, 1e4, "mln RUB / tie / quarter")
@@ -74,7 +76,13 @@ class NetworkConfig:
 class InnovationConfig:
     """Nelson-Winter search with Cohen-Levinthal absorptive capacity."""
 
-    rd_effect: float = p(0.4, 0.0, 100.0, "hazard per unit R&D intensity", "est.: 9%/year")
+    #: R&D budget term of the hazard: rd_effect (B / rd_reference)^rd_elasticity
+    rd_effect: float = p(0.01, 0.0, 100.0, "hazard per quarter at the reference budget",
+                         "est.: keeps the presets' mean R&D term of an intensity-based rule, "
+                         "calibrated to about 9% of firms innovating a year (CAL, L)")
+    rd_reference: float = p(1.0, 1e-6, 1e6, "mln RUB of R&D a quarter", "assumption")
+    rd_elasticity: float = p(0.5, 0.0, 1.0, "elasticity of the R&D term to the budget",
+                             "Hall, Griliches & Hausman 1986: patents-R&D elasticity 0.3-0.6")
     inflow_effect: float = p(0.15, 0.0, 100.0, "hazard per unit knowledge inflow")
     base_hazard: float = p(0.008, 0.0, 1.0, "per quarter", "CAL: about 9% of firms a year (L)")
     step_mean: float = p(0.0, -1.0, 1.0, "mean log productivity draw")
@@ -118,6 +126,10 @@ class EntryConfig:
     discount_rate: float = p(0.03, 0.0, 1.0, "per quarter", "est.: key rate ~12%/year")
     horizon_steps: int = p(40, 1, 1000, "quarters evaluated")
     land_premium: float = p(3.0, 0.0, 1e4, "mln RUB extra capex without a serviced plot")
+    #: existing firms' new projects (expansions), which may apply for TASED residency if the
+    #: firm keeps its headcount
+    expansion_rate: float = p(0.01, 0.0, 1.0, "share of profitable firms with a project "
+                              "idea a quarter", "assumption")
     spinoff_rate: float = p(2.0, 0.0, 1e4, "spinoffs / quarter per 10k employed",
                             "est.: small-firm birth rate about 5-8% a year")
     layoff_spinoff_rate: float = p(0.01, 0.0, 1.0, "spinoffs per laid-off CFE worker")

@@ -29,12 +29,17 @@ class TasedConfig:
     extension_steps: int = p(0, 0, 10_000, "quarters", "CAL: extendable by 5 years")
     min_capex: float = p(2.5, 0.0, 1e6, "mln RUB in the first year", "CAL: 2.5 mln RUB")
     min_jobs: int = p(10, 0, 100_000, "new jobs in the first year", "CAL: 10")
+    #: checked at application and then every year of residency
     max_cfe_revenue_share: float = p(0.5, 0.0, 1.0, "share of revenue", "CAL: at most 50%")
     profit_federal_1_5: float = p(0.0, 0.0, 1.0, "rate, years 1-5", "CAL")
     profit_regional_1_5: float = p(0.05, 0.0, 1.0, "rate, years 1-5", "CAL")
     profit_federal_6_10: float = p(0.02, 0.0, 1.0, "rate, years 6-10", "CAL")
     profit_regional_6_10: float = p(0.10, 0.0, 1.0, "rate, years 6-10", "CAL")
     contributions: float = p(0.076, 0.0, 1.0, "share of payroll, 10 years", "CAL")
+    #: the reduced contributions go only to residents registered within this many quarters
+    #: of the TASED's creation; false: the window removed in 2022
+    contribution_window: bool = p(True, src="CAL: Tax Code art. 427 p.10.1; relaxed 2022")
+    contribution_window_steps: int = p(12, 0, 1000, "quarters", "CAL: 3 years")
     first_period_steps: int = p(20, 0, 1000, "quarters of the 0% + 5% profit-tax rates",
                                 "CAL: years 1-5")
     benefit_steps: int = p(40, 0, 1000, "quarters of reduced contributions and profit tax",
@@ -91,6 +96,12 @@ class ClusterConfig:
     joint_project_rate: float = p(0.5, 0.0, 1.0, "share of joint R&D costs",
                                   "CAL: up to 50% (Decree 41/2016)")
     priority_rule: PriorityRule = p(PriorityRule.location_quotient)
+    #: principle 1: while public cluster money flows, the authorities court investors for the
+    #: priority sectors; the same effort spread over more sectors tilts arrivals less
+    courting: float = p(1.0, 0.0, 100.0, "extra attraction of all priority sectors together, "
+                        "in units of one sector's", "assumption")
+    #: principle 1: the CMC steers services and introductions to members in priority sectors
+    targeting: float = p(1.0, 0.0, 100.0, "extra weight of a priority member", "assumption")
     #: the region reviews its priority sectors this often while the policy runs
     priority_review_steps: int = p(4, 1, 1000, "quarters", "assumption: a yearly review")
     #: add sectors with at least this many members to the priorities (joint governance)
@@ -122,6 +133,8 @@ class CfeConfig:
     outsourced_unit_size: int = p(60, 5, 100_000, "employees")
     #: an outsourced unit's knowledge: this share from the CFE, the rest from its new sector
     outsourced_knowledge_share: float = p(0.5, 0.0, 1.0, "share", "assumption")
+    #: an outsourced unit counts as the CFE's affiliate (no TASED residency) this long
+    divest_after_steps: int = p(20, 0, 10_000, "quarters", "assumption")
     #: CFE R&D intensity (large firms do more)
     rd_intensity: float = p(0.01, 0.0, 0.5, "share of sales", "est.")
     max_suppliers: int = p(40, 0, 100_000, "supplier ties the CFE keeps")

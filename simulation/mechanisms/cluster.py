@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simulation.agents.cmc import ClusterManagementCompany, fees_by_size
-from simulation.config import ClusterFounder, FeeBasis
+from simulation.config import ClusterFounder, FeeBasis, ProcurementRule
 from simulation.mechanisms.learning import (absorptive_capacity, bounded_spillover,
-                                            expected_gain_of_draw, innovation_prob,
-                                            innovation_step_sd, related_members)
+                                            expected_gain_of_draw, hazard, innovation_step_sd,
+                                            related_members)
 
 if TYPE_CHECKING:
     from simulation.model import ClusterModel
@@ -66,25 +66,45 @@ def joins(net, value_factor: float, switching_cost: float, contagion, waiting):
 
 
 def membership_benefits(model: ClusterModel, related: np.ndarray, quality: float,
-                        intensity: float, fees: np.ndarray, others: int,
+                        intensity, fees: np.ndarray, others: int,
                         counted: np.ndarray | None = None) -> np.ndarray:
     """Expected net quarterly gain of membership for every firm (ODD 4.5).
 
     `related` counts members by relatedness to each sector, `counted` marks the firms
     counted among them (by default the members), `others` is how many members a firm would
-    meet (introductions need at least one), `intensity` the services the CMC delivers per
-    member (a share of its full programme) and `fees` each firm's fee as a member.
+    meet (introductions need at least one), `intensity` the services the CMC would deliver
+    to each (a share of its full programme) and `fees` each firm's fee as a member.
     """
     cfg, f = model.cfg, model.firms
     own = f.member if counted is None else counted
     inflow = f.last_inflow - bounded_spillover(related[f.sector] - own, cfg.cluster.agglomeration,
                                                cfg.cluster.congestion) * f.member
-    return _benefit(model, f.sector, f.employees, f.rd_intensity, inflow,
-                    related[f.sector] - own, quality, intensity, fees, others)
+    return _benefit(model, f.sector, f.employees, f.rd_intensity, f.rd_spend, inflow,
+                    related[f.sector] - own, quality, intensity, fees, others,
+                    procurement_value(model))
 
 
-def _benefit(model: ClusterModel, sector, employees, rd, inflow, related, quality: float,
-             intensity: float, fees, others: int) -> np.ndarray:
+def procurement_value(model: ClusterModel) -> np.ndarray:
+    """What membership adds a quarter to a supplier's margin on the CFE's local purchases
+    under the designated rule (principle 6): a member shares them by its designated weight
+    (a firm that joins is designated at its present capacity); a non-member gets none. The
+    sales earn the average margin (`firms.target_margin`)."""
+    f, ties, c = model.firms, model.ties, model.cfg.cluster
+    out = np.zeros(len(f))
+    if model.cmc is None or c.procurement_rule != ProcurementRule.designated:
+        return out
+    supply = ties.supply
+    rows = ties.b[supply]
+    member = f.member[rows]
+    weight = np.where(member, ties.weight[supply], f.productivity[rows] * f.employees[rows])
+    shared = weight[member].sum() + np.where(member, 0.0, weight)
+    out[rows] = np.divide(weight, shared, out=np.zeros(len(rows)), where=shared > 0) \
+        * f.cfe_sales.sum() * model.cfg.firms.target_margin
+    return out
+
+
+def _benefit(model: ClusterModel, sector, employees, rd, rd_budget, inflow, related,
+             quality: float, intensity, fees, others: int, procurement=0.0) -> np.ndarray:
     """The rule of `membership_benefit` for firms (or projects) with these traits; `inflow` is
     their knowledge inflow without membership, `related` the related members they would meet."""
     cfg = model.cfg
@@ -93,16 +113,16 @@ def _benefit(model: ClusterModel, sector, employees, rd, inflow, related, qualit
     introduced = 2.0 * quality * c.brokerage * inflow_per_tie(model) if others > 0 else 0.0
     ac0 = absorptive_capacity(rd, cfg.firms.rd_intensity_ki, inn.absorptive_base)
     ac1 = np.minimum(1.0, ac0 + c.service_absorptive * quality * intensity)
-    h1 = innovation_prob(rd, inflow + agglo + introduced, ac1, inn.base_hazard, inn.rd_effect,
-                         inn.inflow_effect)
-    h0 = innovation_prob(rd, inflow, ac0, inn.base_hazard, inn.rd_effect, inn.inflow_effect)
+    h1 = hazard(model, rd_budget, inflow + agglo + introduced, ac1)
+    h0 = hazard(model, rd_budget, inflow, ac0)
     sd = innovation_step_sd(employees, inn.step_sd, inn.size_reference, inn.size_elasticity)
     labour_cost = model.town.wage * employees * (1.0 + cfg.taxes.contributions)
     subsidised = model.support_active() and c.subsidy_budget > 0
     subsidy = np.where(subsidised & model.region.priority[sector],
                        c.membership_subsidy_rate * fees, 0.0)
     return membership_benefit(h1 - h0, expected_gain_of_draw(inn.step_mean, sd), labour_cost,
-                              value_factor(model), subsidy, fees + c.participation_cost)
+                              value_factor(model), subsidy + procurement,
+                              fees + c.participation_cost)
 
 
 def value_factor(model: ClusterModel) -> float:
@@ -118,20 +138,25 @@ def inflow_per_tie(model: ClusterModel) -> float:
     return float(model.firms.inflow.sum() / (2 * ties)) if ties else 0.0
 
 
-def project_value(model: ClusterModel, sector: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+def project_value(model: ClusterModel, sector: np.ndarray, jobs: np.ndarray,
+                  productivity: np.ndarray) -> np.ndarray:
     """What joining the town's cluster is worth a quarter to investors' projects (never below
     0: joining is an option). It rests on what the CMC's members and services offer: a CMC
     without members offers nothing."""
     cmc = model.cmc
     if cmc is None or cmc.size == 0:
         return np.zeros(len(sector))
-    f, s = model.firms, model.sectors
+    f, s, c = model.firms, model.sectors, model.cfg.cluster
     counts = np.bincount(f.sector, minlength=s.n)
     inflow = np.divide(np.bincount(f.sector, f.last_inflow, s.n), counts,
                        out=np.full(s.n, f.last_inflow.mean()), where=counts > 0)
-    net = _benefit(model, sector, jobs, s.rd_mean[sector], inflow[sector],
-                   related_members(model)[sector], cmc.quality, cmc.service_intensity,
-                   cmc.fees(jobs), cmc.size)
+    rd = s.rd_mean[sector]
+    sales = jobs * productivity
+    steer = 1.0 + c.targeting * model.region.priority[sector]
+    intensity = cmc.service_intensity * steer / cmc.weights(cmc.members).mean()
+    net = _benefit(model, sector, jobs, rd, rd * sales, inflow[sector],
+                   related_members(model)[sector], cmc.quality, intensity, cmc.fees(jobs),
+                   cmc.size)
     return np.maximum(0.0, net)
 
 
@@ -160,7 +185,7 @@ def membership(model: ClusterModel, rng: np.random.Generator) -> None:
         cmc.dissolve()
         return
     net = membership_benefits(model, related_members(model), cmc.quality,
-                              cmc.service_intensity, cmc.fees(f.employees), cmc.size)
+                              cmc.intensity(np.arange(len(f))), cmc.fees(f.employees), cmc.size)
     local = model.sectors.local_services[f.sector]  # households' services stay out
     f.bad_membership_steps = np.where(f.member & (net < 0), f.bad_membership_steps + 1, 0)
     leavers = f.member & (local | (f.bad_membership_steps >= c.leave_after))

@@ -20,14 +20,16 @@ if TYPE_CHECKING:
 
 def choose_sectors(model: ClusterModel, view: SectorTotals, rng: np.random.Generator | None,
                    allowed: np.ndarray, widen: np.ndarray, origins: np.ndarray | None = None,
-                   uniforms: np.ndarray | None = None) -> np.ndarray:
+                   uniforms: np.ndarray | None = None,
+                   attraction: np.ndarray | None = None) -> np.ndarray:
     """Sectors drawn for several newcomers or movers at once: a logit choice,
     P(s) proportional to exp(beta * density_s) over allowed sectors, where density_s is the
     relatedness density to the town's employment, mixed with relatedness to each chooser's
     origin sector (if any) and widened toward knowledge-intensive sectors for choosers with
     a university link or cluster membership (`widen`, one flag per chooser).
 
-    `allowed` is one mask for all choosers or one row each; each choice uses one uniform
+    `allowed` is one mask for all choosers or one row each; `attraction` multiplies the
+    weights of sectors the authorities court (principle 1); each choice uses one uniform
     draw (from `rng`, or given in `uniforms`).
     """
     e, s = model.cfg.entry, model.sectors
@@ -37,6 +39,8 @@ def choose_sectors(model: ClusterModel, view: SectorTotals, rng: np.random.Gener
     density += e.widen * np.outer(widen, s.skill_intensive)
     z = e.relatedness_weight * density
     weights = np.exp(z - z.max(axis=1, keepdims=True)) * allowed
+    if attraction is not None:
+        weights = weights * attraction
     weights[weights.sum(axis=1) == 0] = 1.0  # nothing allowed: uniform (callers check first)
     cumulative = np.cumsum(weights, axis=1)
     u = rng.random(len(widen)) if uniforms is None else uniforms
@@ -52,11 +56,12 @@ def entry_weight(capacity: float, sector_weights: float, sector_capacity: float)
 
 
 def join_sector(model: ClusterModel, row: int, capacity: float, view: SectorTotals) -> None:
-    """Give the firm at `row` its starting market weight in its sector; later newcomers of the
-    same stage see it in `view`."""
+    """Give the firm at `row` the market weight of `capacity` it brings to its sector (all of
+    a newcomer's; a new project's addition); later newcomers of the same stage see it in
+    `view`."""
     s = int(model.firms.sector[row])
     weight = entry_weight(capacity, view.weight[s], view.capacity[s])
-    model.firms.market_weight[row] = weight
+    model.firms.market_weight[row] += weight
     view.weight[s] += weight
     view.capacity[s] += capacity
 

@@ -29,6 +29,7 @@ from simulation.mechanisms.cluster import project_value as cluster_value
 from simulation.mechanisms.market import firm_accounts
 from simulation.mechanisms.network import link, tie_capacity
 from simulation.sectors import SectorTotals, reference_productivity, sector_totals
+from simulation.state import ORIGINS
 
 if TYPE_CHECKING:
     from simulation.model import ClusterModel
@@ -78,6 +79,7 @@ class Entry:
         self.demand = sector_demands(model, self.view.mean_productivity,
                                      self.view.employment.sum())
         self.employees = f.employees.copy()  # incumbents, for spinoff parents
+        self.capacity = self.view.capacity.copy()  # what every newcomer judges against
         self.plots = int(model.site.serviced_plots) - int(f.plot.sum())
         self.schedules = {resident: tased.schedule(model, resident) for resident in (False, True)}
 
@@ -92,7 +94,7 @@ class Entry:
         capacity = productivity * jobs
         demand = self.demand[sector] + np.where(s.local_services[sector], 0.0,
                                                 cfg.firms.market_access * capacity)
-        sales = np.minimum(1.0, demand / (self.view.capacity[sector] + capacity)) * capacity
+        sales = np.minimum(1.0, demand / (self.capacity[sector] + capacity)) * capacity
         contrib, profit_tax, prop = (np.where(resident[:, None], yes, no) for yes, no in
                                      zip(self.schedules[True], self.schedules[False]))
         col = (slice(None), None)
@@ -124,7 +126,8 @@ class Entry:
         firm = Firm(m, origin, sector=sector, employees=hired, productivity=productivity,
                     knowledge=knowledge, rd_intensity=rd, net_worth=net_worth,
                     initial_net_worth=net_worth, capex=capex, investment=capex,
-                    joining_threshold=threshold, planned_jobs=jobs, **state)
+                    project_capex=capex, joining_threshold=threshold, planned_jobs=jobs,
+                    ramp_from=m.time_step, **state)
         row = firm.row
         join_sector(m, row, productivity * jobs, self.view)
         shift_market(m, sector, productivity * jobs)
@@ -135,9 +138,10 @@ class Entry:
 
     def investors(self) -> None:
         """This quarter's potential investors: the first k of a list of projects drawn from a
-        stream of their own (a project keeps its place whatever the arrival rate), judged
-        together; those that invest come in, would-be cluster members first (priority for
-        serviced plots), while the unemployed pool lasts."""
+        stream of their own (a project keeps its place whatever the arrival rate), in sectors
+        the authorities court more often (principle 1), judged together; those that invest
+        come in, would-be cluster members and courted sectors first (priority for serviced
+        plots), while the unemployed pool lasts."""
         m, e = self.model, self.model.cfg.entry
         f, s = m.firms, m.sectors
         levels = {
@@ -157,20 +161,22 @@ class Entry:
         z = ndtri(projects.random((count, 5 + k)))  # one row of standard normals a project
         u = ndtr(z)
         allowed = ~s.local_services & s.open_to_entry
+        courted = m.region.courting(allowed)
         sector = choose_sectors(m, self.view, None, allowed, np.zeros(count, dtype=bool),
-                                uniforms=u[:, 0])
+                                uniforms=u[:, 0], attraction=courted)
         jobs = np.maximum(1, np.round(lognormal_with_mean(
             z[:, 1], e.investor_jobs_mean, e.investor_jobs_median))).astype(np.int64)
         capex_per_job = e.capex_per_job * np.exp(e.capex_dispersion * z[:, 2])
         a = self.productivity(sector, z[:, 3])
         footloose = u[:, 4] < e.footloose_share
         knowledge = np.clip(s.centre[sector] + m.cfg.network.knowledge_noise * z[:, 5:], 0, 1)
-        cluster = cluster_value(m, sector, jobs)
+        cluster = cluster_value(m, sector, jobs, a)
         counted_on_plot = self.plots > 0
         enters, capex, resident = self.judge_investors(sector, jobs, a, capex_per_job,
                                                        counted_on_plot, cluster)
         order = np.flatnonzero(enters)
-        order = order[np.argsort(cluster[order] <= 0, kind="stable")]  # members first
+        first = (cluster[order] > 0) | (courted[sector[order]] > 1)
+        order = order[np.argsort(~first, kind="stable")]  # priority for serviced plots
         for i in order:
             if m.town.unemployed <= 0:
                 return
@@ -196,6 +202,45 @@ class Entry:
             capex, jobs, m.sectors.tased_eligible[sector], False, 0.0, m.cfg.tased), sector.shape)
         npv = self.npv(sector, jobs, a, capex, resident, cluster)
         return npv >= e.hurdle * capex, capex, resident
+
+    # ------------------------------------------------------------------ new projects
+
+    def expansions(self) -> None:
+        """Existing firms' new projects: a profitable firm with a project idea (drawn like an
+        investor's project, at its own productivity) carries it out if its NPV, with the TASED
+        benefits the project would bring, clears the hurdle. It adds the jobs and capacity,
+        its capital is financed from outside (owners, banks), and a project that meets the
+        legal criteria applies for residency (granted only if the firm keeps its former
+        headcount)."""
+        m, e, rng = self.model, self.model.cfg.entry, self.rng
+        f, s = m.firms, m.sectors
+        n = len(self.employees)  # incumbents of the quarter's start
+        idea = rng.random(n) < e.expansion_rate
+        rows = np.flatnonzero(idea & ~f.is_cfe[:n] & (f.after_tax[:n] > 0)
+                              & (f.resident_since[:n] < 0) & (f.applied_at[:n] < 0)
+                              & (f.net_worth[:n] > 0))
+        if not len(rows):
+            return
+        z = rng.standard_normal((len(rows), 2))
+        jobs = np.maximum(1, np.round(lognormal_with_mean(
+            z[:, 0], e.investor_jobs_mean, e.investor_jobs_median))).astype(np.int64)
+        capex = e.capex_per_job * np.exp(e.capex_dispersion * z[:, 1]) * jobs
+        sector, a = f.sector[rows], f.productivity[rows]
+        resident = m.tased_active() & tased.is_eligible(
+            capex, jobs, s.tased_eligible[sector], f.cfe_affiliated[rows], 0.0, m.cfg.tased)
+        go = self.npv(sector, jobs, a, capex, np.broadcast_to(resident, rows.shape)) \
+            >= e.hurdle * capex
+        for row, new, cost, applies in zip(rows[go], jobs[go], capex[go], resident[go]):
+            f.headcount_before[row] = f.employees[row]
+            f.planned_jobs[row] = f.employees[row] + new
+            f.ramp_from[row] = m.time_step
+            f.capex[row] += cost
+            f.investment[row] += cost
+            f.project_capex[row] = cost
+            f.applied_at[row] = m.time_step if applies else -1
+            join_sector(m, int(row), float(f.productivity[row] * new), self.view)
+            shift_market(m, int(f.sector[row]), float(f.productivity[row] * new))
+            m.counts.new_projects += 1
 
     # ------------------------------------------------------------------ spinoffs
 
@@ -255,6 +300,10 @@ class Entry:
         """Principle 5: the CFE spins off non-core units as independent linked suppliers."""
         m, rng = self.model, self.rng
         c, f, s, state = m.cfg.cfe, m.firms, m.sectors, m.cfe_state
+        # units outsourced long enough ago are sold: no longer the CFE's affiliates
+        sold = (f.origin == ORIGINS.index("outsourced")) & \
+            (m.time_step - f.born >= c.divest_after_steps)
+        f.cfe_affiliated[sold] = False
         limit = c.outsourcing_max_share * state.initial_jobs
         if c.outsourcing_rate <= 0 or state.outsourced_jobs >= limit:
             return
@@ -290,15 +339,17 @@ class Entry:
             firm = Firm(m, "outsourced", sector=sector, employees=size, productivity=a,
                         knowledge=knowledge, rd_intensity=rd, net_worth=net_worth,
                         initial_net_worth=net_worth, parent=int(f.uid[0]), capex=capital,
-                        investment=capital, joining_threshold=threshold, planned_jobs=size)
+                        investment=capital, joining_threshold=threshold, planned_jobs=size,
+                        cfe_affiliated=True, ramp_from=m.time_step)
             join_sector(m, firm.row, value, self.view)
             m.counts.entries += 1
             link(m, 0, firm.row)
 
 
 def enter(model: ClusterModel, rng: np.random.Generator) -> None:
-    """Stage 3: investors, then spinoffs, then the CFE's outsourcing."""
+    """Stage 3: investors, existing firms' new projects, spinoffs, the CFE's outsourcing."""
     stage = Entry(model, rng)
     stage.investors()
+    stage.expansions()
     stage.spinoffs()
     stage.outsource()

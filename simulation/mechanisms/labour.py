@@ -28,7 +28,7 @@ def adjust_employment(model: ClusterModel, rng: np.random.Generator) -> None:
     cfg, f, town = model.cfg, model.firms, model.town
     emp = f.employees.copy()
     target = f.sales / (f.productivity * f.output_factor)
-    ramping = f.born >= model.time_step - cfg.entry.ramp_up_steps
+    ramping = f.ramp_from >= model.time_step - cfg.entry.ramp_up_steps
     target = np.maximum(target, np.where(ramping, f.planned_jobs, 0))
     desired = np.round(emp + cfg.firms.labour_adjustment * (target - emp)).astype(np.int64)
     # only a profitable firm expands; any firm sheds labour it cannot sell the output of

@@ -34,15 +34,27 @@ def absorptive_capacity(rd_intensity, rd_reference: float, base: float, service_
     return np.minimum(1.0, ac + service_boost)
 
 
-def innovation_prob(rd_intensity, inflow, absorptive, base: float, rd_effect: float,
-                    inflow_effect: float):
-    """P(innovation in a quarter) = 1 - exp(-(h0 + a * rd + b * AC * ln(1 + inflow))).
+def innovation_prob(rd_budget, inflow, absorptive, base: float, rd_effect: float,
+                    rd_reference: float, rd_elasticity: float, inflow_effect: float):
+    """P(innovation in a quarter) = 1 - exp(-(h0 + a (B / B_ref)^e + b AC ln(1 + inflow))).
 
-    Knowledge inflow has diminishing returns (ln), so a hub with many ties does not innovate
-    without bound; absorptive capacity AC scales what a firm can use (Cohen-Levinthal 1990).
+    The chance of a successful search rises with the R&D budget B (Nelson & Winter 1982;
+    SKIN), with diminishing returns (e < 1: the elasticity of innovations to R&D spending
+    is 0.3-0.6, Hall, Griliches & Hausman 1986), so a larger firm innovates more often.
+    Knowledge inflow has diminishing returns too (ln), so a hub with many ties does not
+    innovate without bound; absorptive capacity AC scales what a firm can use
+    (Cohen-Levinthal 1990).
     """
-    return 1.0 - np.exp(-(base + rd_effect * rd_intensity
+    budget = np.maximum(np.asarray(rd_budget, dtype=float), 0.0) / rd_reference
+    return 1.0 - np.exp(-(base + rd_effect * budget ** rd_elasticity
                           + inflow_effect * absorptive * np.log1p(inflow)))
+
+
+def hazard(model: ClusterModel, rd_budget, inflow, absorptive):
+    """`innovation_prob` with the model's innovation parameters."""
+    inn = model.cfg.innovation
+    return innovation_prob(rd_budget, inflow, absorptive, inn.base_hazard, inn.rd_effect,
+                           inn.rd_reference, inn.rd_elasticity, inn.inflow_effect)
 
 
 def innovation_step_sd(employees, sd: float, reference: float, elasticity: float):
@@ -82,7 +94,7 @@ def absorptive_capacities(model: ClusterModel) -> np.ndarray:
     boost = 0.0
     if model.cmc is not None:
         boost = f.member * (cfg.cluster.service_absorptive * model.cmc.quality
-                            * model.cmc.service_intensity)
+                            * model.cmc.intensity(np.arange(len(f))))
     return absorptive_capacity(f.rd_intensity, cfg.firms.rd_intensity_ki,
                                cfg.innovation.absorptive_base, boost)
 
@@ -113,8 +125,7 @@ def learn(model: ClusterModel, rng: np.random.Generator) -> None:
               + f.member * bounded_spillover(related_members(model)[sec] - 1,
                                              cfg.cluster.agglomeration, cfg.cluster.congestion))
     ac = absorptive_capacities(model)
-    prob = innovation_prob(f.rd_intensity, inflow, ac, inn.base_hazard, inn.rd_effect,
-                           inn.inflow_effect)
+    prob = hazard(model, f.rd_spend, inflow, ac)
     f.last_inflow = inflow
     # Nelson-Winter search: keep the better of old and new
     new = f.productivity * np.exp(draws)
@@ -186,6 +197,7 @@ def move_sectors(model: ClusterModel, rng: np.random.Generator, rows: np.ndarray
         f.productivity[row] *= view.mean_productivity[now] / view.mean_productivity[was]
         f.knowledge[row] += shift * (s.centre[now] - f.knowledge[row])
         capacity = f.productivity[row] * f.employees[row]
+        f.market_weight[row] = 0.0
         join_sector(model, row, capacity, view)
         shift_market(model, now, capacity)
     f.loss_streak[rows] = 0

@@ -95,7 +95,7 @@ def produce_and_trade(model: ClusterModel, rng: np.random.Generator) -> None:
     t, tx = cfg.tased, cfg.taxes
     age = tased.resident_ages(f.resident_since, model.time_step)
     resident = age >= 0
-    contrib = tased.contribution_rate(age, t, tx)
+    contrib = tased.contribution_rate(age, t, tx, f.reduced_contributions)
     tax_federal, tax_regional = tased.profit_tax_rates(age, t, tx)
     prop_rate = tased.property_rate(age, t, tx)
     rd = f.rd_intensity * sales
@@ -114,6 +114,8 @@ def produce_and_trade(model: ClusterModel, rng: np.random.Generator) -> None:
     f.net_worth += after
     f.cum_profit += after
     f.loss_streak = np.where(after < 0, f.loss_streak + 1, 0)
+    f.sales_year += sales
+    f.cfe_sales_year += cfe_sales
     if model.cmc is not None:
         model.cmc.receive_fees(float(f.fee.sum()))
     forgone = _forgone(model, wages, gain, contrib, tax_federal, tax_regional, prop_rate, resident)
@@ -216,8 +218,9 @@ def procurement(model: ClusterModel, sales: np.ndarray, weights: np.ndarray,
     """The CFE's local purchases, split among the suppliers tied to it (ODD 4.12); they are
     part of its inputs (`cfe_inputs`), the rest of which it buys outside.
 
-    Open rule: by competitiveness (market weights), every quarter. Designated rule, while a
-    cluster exists: by the weights fixed when the CMC was founded. No supplier sells beyond
+    Open rule: every supplier, by competitiveness (market weights), every quarter. Designated
+    rule, while the cluster has member suppliers: only members, by the weights fixed when
+    each was designated (at the CMC's founding or when it joined). No supplier sells beyond
     its capacity.
     """
     cfg, ties = model.cfg, model.ties
@@ -229,9 +232,13 @@ def procurement(model: ClusterModel, sales: np.ndarray, weights: np.ndarray,
     buy = min(cfe_inputs, (cfg.cfe.local_procurement_share
                            * model.market.input_share[model.sectors.cfe]
                            + model.cfe_state.extra_input_share) * sales[0])
-    designated = model.cmc is not None and \
+    member = model.firms.member[idx]
+    designated = model.cmc is not None and member.any() and \
         cfg.cluster.procurement_rule == ProcurementRule.designated
-    w = ties.weight[supply] if designated else weights[idx]
+    if designated:  # only member suppliers, by the weights they were designated at
+        idx, w = idx[member], ties.weight[supply][member]
+    else:
+        w = weights[idx]
     share = w / w.sum() if w.sum() > 0 else np.full(len(idx), 1.0 / len(idx))
     out[idx] = np.minimum(buy * share, np.maximum(0.0, limit[idx] - sales[idx]))
     return out

@@ -2,7 +2,8 @@
 
 Out-migration rises with unemployment above its natural rate and falls with urban quality
 (Harris-Todaro); unfilled vacancies draw in-migrants; graduates stay in town more when the urban
-environment is better. The labour force identity (employed + unemployed = labour force) holds
+environment is better; workers retire from every firm, the public sector and the unemployed
+pool alike. The labour force identity (employed + unemployed = labour force) holds
 because unemployment is the labour force minus public and firm jobs.
 """
 
@@ -50,16 +51,21 @@ def update_town(model: ClusterModel, rng: np.random.Generator) -> None:
     skilled_employed = float((f.employees * model.sectors.skill_need[f.sector]).sum())
     skilled_free = max(0, town.skilled - int(skilled_employed))
     skilled_movers = min(skilled_free, int(round(movers * skilled_free / pool))) if pool else 0
-    retire = min(pool - movers + int(lab.entrants_rate * town.labour_force),
-                 int(round(lab.retirement_rate * town.labour_force)))
     school = int(round(lab.entrants_rate * town.labour_force))
+    # retirement: the employed and the unemployed alike; public jobs are refilled at once
+    # from the pool, firms' jobs in the hiring of the next quarter
+    from_firms = rng.binomial(f.employees, lab.retirement_rate)
+    f.employees -= from_firms
+    from_pool = min(pool - movers, int(round(lab.retirement_rate
+                                             * (pool - movers + town.public_jobs))))
+    retire = int(from_firms.sum()) + from_pool
     grads = sum(graduates_staying(u.graduates_per_step, lab.graduate_retention,
                                   lab.graduate_urban_share, town.urban_quality)
                 for u in model.universities)
     inflow = int(round(lab.inflow_tightness * model.counts.unfilled))
     model.counts.out_migrants, model.counts.in_migrants = movers, inflow
     town.labour_force += school + grads + inflow - movers - retire
-    town.unemployed += school + grads + inflow - movers - retire
+    town.unemployed += school + grads + inflow - movers - from_pool
     town.skilled += grads - skilled_movers \
         - int(round(retire * town.skilled / max(1, town.labour_force)))
     town.skilled = max(0, min(town.skilled, town.labour_force))

@@ -104,19 +104,42 @@ def search_and_collaborate(model: ClusterModel, rng: np.random.Generator) -> Non
     order = rng.permutation(n)
     draws = rng.random(n)
     picks = rng.integers(0, n, size=(n, net.random_candidates))
+    related = rng.random((n, 2, net.related_candidates))
     p = np.where(f.loss_streak > 0, net.search_prob_unsatisfied, net.search_prob)
     turns = np.flatnonzero(draws < p[order])  # searchers' turns, in the shuffled order
     if len(turns):
-        search(model, order[turns], picks[turns], introductions)
+        searchers = order[turns]
+        picked = np.hstack([related_firms(model, searchers, related[turns]), picks[turns]])
+        search(model, searchers, picked, introductions)
     collaborate(model, rng)
+
+
+def related_firms(model: ClusterModel, searchers: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """Firms of sectors that supply or buy from each searcher's (input-output relatedness):
+    a sector other than its own drawn by relatedness times its number of firms, then a firm
+    of it; `uniforms` holds two draws per candidate. -1 where there is none."""
+    f, s = model.firms, model.sectors
+    counts = np.bincount(f.sector, minlength=s.n)
+    weight = s.relatedness[f.sector[searchers]] * counts
+    weight[np.arange(len(searchers)), f.sector[searchers]] = 0.0
+    cumulative = np.cumsum(weight, axis=1)
+    total = cumulative[:, -1:]
+    sector = (uniforms[:, 0, :, None] * total[:, :, None] >= cumulative[:, None, :]).sum(axis=2)
+    sector = np.minimum(sector, s.n - 1)
+    by_sector = np.argsort(f.sector, kind="stable")
+    first = np.searchsorted(f.sector[by_sector], np.arange(s.n))
+    rows = by_sector[np.minimum(first[sector] + (uniforms[:, 1] * counts[sector]).astype(int),
+                                len(f) - 1)]
+    return np.where((total > 0) & (counts[sector] > 0), rows, -1)
 
 
 def candidates(model: ClusterModel, nb: Neighbours, searchers: np.ndarray, picks: np.ndarray,
                introductions: dict[int, list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Each searcher's candidate list, in order: past partners (the most recent
-    `max_candidates`), the CFE (for suppliers), the CMC's introductions, then the random
-    local firms `picks`; without the searcher itself, its partners and repeats; capped at
-    `max_candidates`. Returns (searcher index k, candidate row) pairs, in list order."""
+    `max_candidates`), the CFE (for suppliers), the CMC's introductions, then `picks` (firms
+    of related sectors, then random local firms); without the searcher itself, its partners
+    and repeats; capped at `max_candidates`. Returns (searcher index k, candidate row)
+    pairs, in list order."""
     f, net = model.firms, model.cfg.network
     n, count = len(f), len(searchers)
     past = f.row_of(f.past_partners[searchers][:, -net.max_candidates:])
@@ -227,6 +250,7 @@ def collaborate(model: ClusterModel, rng: np.random.Generator) -> None:
         target = partner_sum[learned] / wins[learned, None]
         share = converge_share(wins[learned], net.learning_rate)[:, None]
         f.knowledge[learned] = knowledge[learned] + share * (target - knowledge[learned])
-    failed = ~success & ~ties.supply
+    # a supply tie decays like any other once no trade flows over it
+    failed = ~success & (~ties.supply | (f.cfe_sales[ties.b] == 0))
     ties.credit = np.where(failed, ties.credit * (1.0 - net.credit_decay), ties.credit)
     unlink(model, failed & (ties.credit < net.credit_min))

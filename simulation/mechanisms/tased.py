@@ -1,8 +1,12 @@
 """The TASED regime (ODD 4.6, 4.8): residents' tax rates, the legal criteria, footloose exit.
 
 Federal Law 473-FZ and Decree 614/2015: a resident pays 0% federal and 5% regional profit tax in
-years 1-5, 2% + 10% in years 6-10, 7.6% insurance contributions for 10 years and no property
-tax for 5 years. Who decides: the municipality grants residency after its administrative delay
+years 1-5, 2% + 10% in years 6-10, 7.6% insurance contributions for 10 years (if registered
+within 3 years of the TASED's creation, a window removed in 2022) and no property tax for 5
+years. The CFE and its affiliates (its outsourced units while it holds them) are never
+residents; a resident may draw at most half of its revenue from the CFE, checked at application
+and every year; an existing firm may become a resident with a new project if it keeps its
+headcount. Who decides: the municipality grants residency after its administrative delay
 (`MunicipalAuthority.decide_residency`), the federal authority co-finances the site
 (`FederalAuthority.invest_in_site`); the rules they and investors apply are here.
 
@@ -46,9 +50,19 @@ def profit_tax_rates(age, tased: TasedConfig, taxes: TaxConfig):
     return federal, regional
 
 
-def contribution_rate(age, tased: TasedConfig, taxes: TaxConfig):
-    """Insurance contributions: 7.6% of payroll for residents' first 10 years, else 30%."""
-    return np.where(_benefit(age, tased.benefit_steps), tased.contributions, taxes.contributions)
+def contribution_rate(age, tased: TasedConfig, taxes: TaxConfig, reduced=True):
+    """Insurance contributions: 7.6% of payroll for residents' first 10 years if they were
+    registered within the window after the TASED's creation (`reduced`), else 30%."""
+    return np.where(_benefit(age, tased.benefit_steps) & np.asarray(reduced), tased.contributions,
+                    taxes.contributions)
+
+
+def in_window(model: ClusterModel, registered) -> np.ndarray:
+    """Whether residents registered at step `registered` get the reduced contributions:
+    within `contribution_window_steps` of the regime's start (always, without the window)."""
+    t = model.cfg.tased
+    return ~np.asarray(t.contribution_window) | (
+        np.asarray(registered) - t.start_step < t.contribution_window_steps)
 
 
 def property_rate(age, tased: TasedConfig, taxes: TaxConfig):
@@ -73,7 +87,9 @@ def schedule(model: ClusterModel, resident: bool) -> tuple[np.ndarray, ...]:
     remaining = model.calendar.tased_remaining(model.time_step)
     age = np.where(resident & (q < remaining), q, NOT_RESIDENT)
     federal, regional = profit_tax_rates(age, t, tx)
-    return contribution_rate(age, t, tx), federal + regional, property_rate(age, t, tx)
+    reduced = in_window(model, model.time_step + t.admin_delay_steps)
+    return (contribution_rate(age, t, tx, reduced), federal + regional,
+            property_rate(age, t, tx))
 
 
 def footloose_leaves(model: ClusterModel, rows: np.ndarray, regime_on: bool) -> np.ndarray:
@@ -84,8 +100,9 @@ def footloose_leaves(model: ClusterModel, rows: np.ndarray, regime_on: bool) -> 
     age = resident_ages(f.resident_since[rows], model.time_step)
     last = np.maximum(0, age - 1)  # the rates of the last quarter
     later = np.where((age >= t.benefit_steps) | (not regime_on), NOT_RESIDENT, age)
-    extra = model.town.wage * f.employees[rows] * (contribution_rate(later, t, tx)
-                                                  - contribution_rate(last, t, tx)) \
+    reduced = f.reduced_contributions[rows]
+    extra = model.town.wage * f.employees[rows] * (contribution_rate(later, t, tx, reduced)
+                                                  - contribution_rate(last, t, tx, reduced)) \
         + f.capex[rows] * (property_rate(later, t, tx) - property_rate(last, t, tx))
     profit = f.profit[rows] - extra
     federal, regional = profit_tax_rates(later, t, tx)
