@@ -25,7 +25,7 @@ from experiments.stats import (LEVEL, Estimate, interaction, mean_ci, paired_dif
                                share_ci, step_threshold)
 
 MIN_BIN_OBSERVATIONS = 10  # quarters needed to draw a size bin of the hysteresis panel
-SHARE_METRICS = {"cmc_exists", "recovered", "cmc_at_support_end"}  # 0/1 per run
+SHARE_METRICS = {"cmc_exists", "recovered", "cmc_at_support_end", "cmc_founded"}  # 0/1
 
 
 @dataclass
@@ -236,7 +236,44 @@ def scenario_comparison(data: SweepData, writer: FigureWriter) -> Finding:
     for c in ranked:
         f.answer.append(f"- **{cell_label(data, c)}**: " + differences_text(diffs[c], metrics))
     f.answer.append(fiscal_sentence(data, diffs, ref))
+    f.tables.append(founding_table(data))
+    f.tables.append(budget_table(data))
     return f
+
+
+def founding_table(data: SweepData) -> tuple[str, str]:
+    """Share of runs that founded a CMC, when, and how membership moved (by cell)."""
+    rows = []
+    for c in data.cells:
+        founded = estimate(by_seed(data, c, "cmc_founded"), "cmc_founded")
+        first = estimate(v for v in by_seed(data, c, "cmc_first_quarter").values()
+                         if np.isfinite(v))
+        rows.append([cell_label(data, c), pct_text(founded), ci_text(first),
+                     ci_text(estimate(by_seed(data, c, "cluster_joins_total"))),
+                     ci_text(estimate(by_seed(data, c, "cluster_leaves_total"))),
+                     ci_text(estimate(by_seed(data, c, "members")))])
+    return ("Cluster founding: share of runs with a CMC, when it first appeared, joins and "
+            "leaves over the run, members at the end (mean or share, 95% CI)",
+            md_table(["cell", "runs that founded a CMC", "first quarter with a CMC",
+                      "joins", "leaves", "members at the end"], rows))
+
+
+def budget_table(data: SweepData) -> tuple[str, str]:
+    """The town's budget dependence on the CFE at the start and the end (by cell)."""
+    t = data.table
+    first, last = int(t["step"].min()) + 1, int(t["step"].max())
+    rows = []
+    for c in data.cells:
+        d = t[t["cell"] == c]
+        cells = []
+        for name in ("cfe_share_municipal_revenue", "cfe_share_tax_revenue"):
+            for step in (first, last):
+                cells.append(ci_text(estimate(d.loc[d["step"] == step, name].dropna())))
+        rows.append([cell_label(data, c), *cells])
+    return (f"Budget dependence on the CFE: its share of municipal tax revenue and of all tax "
+            f"revenue collected in town, in quarters {first} and {last} (mean, 95% CI)",
+            md_table(["cell", f"municipal, q{first}", f"municipal, q{last}",
+                      f"all taxes, q{first}", f"all taxes, q{last}"], rows))
 
 
 def fiscal_sentence(data: SweepData, diffs: dict, ref: str) -> str:
@@ -383,7 +420,10 @@ def support_withdrawal(data: SweepData, writer: FigureWriter) -> Finding:
             "support_end_step"]
         cell_runs = data.summary[data.summary["cell"] == c]
         control = float(cell_runs[public].to_numpy().sum()) == 0.0
-        name = scen + (" (control)" if control else "")
+        others_ = [f"{short_param(p)}={data.cell_params[c].get(p)}" for p in data.varying
+                   if p not in (key, "scenario")]
+        name = scen + (" (control)" if control else "") + (
+            f" ({', '.join(others_)})" if others_ else "")
         if control:
             controls.add(scen)
         at = estimate(by_seed(data, c, "members_at_support_end"), "members")
@@ -432,12 +472,88 @@ def support_withdrawal(data: SweepData, writer: FigureWriter) -> Finding:
     if unobserved:
         f.answer.append(f"Support ending at quarter(s) {', '.join(map(str, unobserved))} is not "
                         f"observed before the horizon ({steps} quarters).")
+    lever = data.option("lever")
+    if lever and lever in data.varying:
+        f.tables += survival_by_lever(data, key, lever)
+        f.figures.append(plots.custom(
+            writer, lambda: _survival_figure(data, key, lever), "survival_by_lever",
+            f"Share of runs whose CMC, alive when support ends, is still there at the end, by "
+            f"{lever} (x), one panel per end of support, colour per governance mode; Wilson "
+            f"95% CI."))
     f.figures.append(plots.custom(writer, lambda: _withdrawal_figure(data, key),
                                   "support_withdrawal",
                                   "Cluster members and share of runs with a CMC over time, one "
                                   "panel per end of support (dotted line), colour per "
                                   "governance mode; mean with 95% band."))
     return f
+
+
+def _survival(data: SweepData, cells: list[str]) -> Estimate:
+    """Share of runs (Wilson CI) whose CMC, alive when support ended, is alive at the end."""
+    s = data.summary[data.summary["cell"].isin(cells)]
+    alive = s.loc[s["cmc_at_support_end"] == 1.0, "cmc_exists"]
+    return share_ci(alive.tolist())
+
+
+def survival_by_lever(data: SweepData, key: str, lever: str) -> list[tuple[str, str]]:
+    """Survival after support by a lever's value, and by the cluster's size when support
+    ended (pooled over every cell): what survival depends on."""
+    rows = []
+    for end in sorted({data.cell_params[c].get(key) for c in data.cells}, key=sort_key):
+        for scen in dict.fromkeys(data.cell_scenario[c] for c in data.cells):
+            for value in sorted({data.cell_params[c].get(lever) for c in data.cells},
+                                key=sort_key):
+                cells = [c for c in data.cells if data.cell_scenario[c] == scen
+                         and data.cell_params[c].get(key) == end
+                         and data.cell_params[c].get(lever) == value]
+                e = _survival(data, cells)
+                if e.n:
+                    rows.append([scen, end, value, f"{pct_text(e)} of {e.n}"])
+    s = data.summary[data.summary["cmc_at_support_end"] == 1.0]
+    bins = data.option("member_bins", [0, 20, 40, 80])
+    size_rows = []
+    for lo, hi in zip(bins, bins[1:] + [np.inf]):
+        runs = s[(s["members_at_support_end"] >= lo) & (s["members_at_support_end"] < hi)]
+        e = share_ci(runs["cmc_exists"].tolist())
+        if e.n:
+            size_rows.append([f"{lo} to {hi - 1:g}" if np.isfinite(hi) else f"{lo} or more",
+                              f"{pct_text(e)} of {e.n}"])
+    return [(f"Survival after support by {lever} (runs with a CMC when support ended whose "
+             f"CMC is still there at the end; Wilson 95% CI)",
+             md_table(["scenario", "support ends", lever, "CMC survives"], rows)),
+            ("Survival after support by the cluster's size when support ended (every cell)",
+             md_table(["members when support ended", "CMC survives"], size_rows))]
+
+
+def _survival_figure(data: SweepData, key: str, lever: str) -> plt.Figure:
+    ends = sorted({data.cell_params[c].get(key) for c in data.cells}, key=sort_key)
+    values = sorted({data.cell_params[c].get(lever) for c in data.cells}, key=sort_key)
+    fig, axes = plt.subplots(1, len(ends), figsize=(4.2 * len(ends), 3.6), sharey=True,
+                             layout="constrained", squeeze=False)
+    for ax, end in zip(axes[0], ends):
+        for scen in dict.fromkeys(data.cell_scenario[c] for c in data.cells):
+            points = []
+            for v in values:
+                cells = [c for c in data.cells if data.cell_scenario[c] == scen
+                         and data.cell_params[c].get(key) == end
+                         and data.cell_params[c].get(lever) == v]
+                e = _survival(data, cells)
+                if e.n:
+                    points.append((float(v), e))
+            if points:
+                colour = plots.scenario_colour(scen)
+                xs = [p[0] for p in points]
+                ax.errorbar(xs, [p[1].mean for p in points],
+                            yerr=np.array([[p[1].mean - p[1].lo, p[1].hi - p[1].mean]
+                                           for p in points]).T,
+                            color=colour, marker="o", capsize=3, label=scen)
+        ax.set_title(f"support ends at quarter {end}", fontsize=10)
+        ax.set_xlabel(lever)
+        ax.set_ylim(-0.05, 1.05)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("CMC survives to the end (share of runs)")
+    axes[0][0].legend(fontsize=8)
+    return fig
 
 
 def _withdrawal_figure(data: SweepData, key: str) -> plt.Figure:

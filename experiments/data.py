@@ -74,6 +74,14 @@ SUMMARY_OUTPUTS: tuple[Output, ...] = (
            "1 if a CMC exists in the quarter public support ends"),
     Output("members_retained", "Members kept after support ends",
            "share of members at the end", "final members / members when support ends"),
+    Output("cmc_founded", "A CMC was founded", "share of runs",
+           "1 if a cluster management company existed at some quarter"),
+    Output("cmc_first_quarter", "Quarter the first CMC appeared", "quarter",
+           "first quarter with a CMC; empty if none"),
+    Output("cluster_joins_total", "Firms that joined the cluster", "firms",
+           "joins over the run (founders included)"),
+    Output("cluster_leaves_total", "Members that left the cluster", "firms",
+           "members that left over the run"),
 )
 
 
@@ -139,6 +147,12 @@ def run_metrics(df: pd.DataFrame, config: dict, options: dict) -> dict[str, floa
     out["late_member_diffusion"] = (float(late["member_diffusion"].mean())
                                     if out["late_members"] > 0 else math.nan)
     out["late_firm_diffusion"] = float(late["firm_diffusion"].mean())
+    exists = df["cmc_exists"].to_numpy() > 0
+    out["cmc_founded"] = float(exists.any())
+    out["cmc_first_quarter"] = float(df["step"].to_numpy()[exists][0]) if exists.any() \
+        else math.nan
+    out["cluster_joins_total"] = float(df["cluster_joins"].sum())
+    out["cluster_leaves_total"] = float(df["cluster_leaves"].sum())
     out.update(_shock_metrics(df, config, opts))
     out.update(_support_metrics(df, config))
     return out

@@ -13,17 +13,21 @@ import numpy as np
 import pandas as pd
 
 from experiments import plots
-from experiments.data import SweepData
-from experiments.analysis import (ANALYSES, Finding, bands, by_seed, cell_label, ci_text,
+from experiments.analysis import (ANALYSES as QUESTIONS, Finding, bands, by_seed, cell_label, ci_text,
                                   estimate, estimates, md_table, n_seeds, paired,
                                   reference_cell, styles, value_text)
+from experiments.data import SweepData
+from experiments.founding import founding_map
 from experiments.layout import (FAILURES, FIGURES, FIRM_TABLE, REPORT, RUNS_DIR, SUMMARY,
                                 TABLE)
 from experiments.output import atomic_write
 from experiments.plots import FigureWriter, fmt, label, unit
 from experiments.stats import paired_difference, ratio_of_means
+from experiments.validation import validate
 from simulation.fiscal import INSTRUMENTS, LEVELS
 
+#: analyses an experiment can name in `experiment.analysis`
+ANALYSES = {**QUESTIONS, "founding_map": founding_map, "validation": validate}
 MAX_SERIES_CELLS = 12  # more lines than this make a time-series panel unreadable
 
 

@@ -107,7 +107,9 @@ class InnovationConfig:
 
 @dataclass
 class EntryConfig:
-    investor_rate: float = p(0.6, 0.0, 1e4, "potential investors / quarter at attractiveness 1")
+    #: potential investors consider the town in proportion to its size
+    investor_rate: float = p(2.0, 0.0, 1e4, "potential investors / quarter per 100,000 people "
+                             "at attractiveness 1", "calibrated: validation town (chelny)")
     attract_tased: float = p(1.0, 0.0, 100.0, "log-rate effect of an active TASED")
     attract_land: float = p(0.5, 0.0, 100.0, "log-rate effect of free serviced plots")
     attract_urban: float = p(1.0, 0.0, 100.0, "log-rate effect of urban quality")
@@ -116,7 +118,8 @@ class EntryConfig:
     #: tail: the legal minimum of 10 jobs is 10 times below the mean)
     investor_jobs_mean: float = p(100.0, 1.0, 1e5, "jobs",
                                   "CAL: Chelny residents 5.8k jobs / about 60 residents (est.)")
-    investor_jobs_median: float = p(30.0, 1.0, 1e5, "jobs", "est.: CAL legal minimum 10 jobs, "
+    investor_jobs_median: float = p(30.0, 1.0, 1e5, "jobs", "calibrated: validation town "
+                                    "(chelny) over 8, 15, 30; CAL legal minimum 10 jobs is "
                                     "10-40 times below the mean")
     #: capex per job of a project: log-normal around this median
     capex_per_job: float = p(3.3, 0.0, 1e4, "mln RUB", "CAL: 2.5-6 (est. 3.3); Chelny 2.7")

@@ -153,8 +153,8 @@ class Entry:
         effects = {"tased": e.attract_tased, "land": e.attract_land, "urban": e.attract_urban,
                    "suppliers": e.attract_suppliers}
         projects = m.stream("investor projects")
-        count = poisson_quantile(projects.random(),
-                                 arrival_rate(m.scaled(e.investor_rate), effects, levels))
+        base = e.investor_rate * m.town.population / 100_000  # the represented people
+        count = poisson_quantile(projects.random(), arrival_rate(base, effects, levels))
         if count == 0:
             return
         k = m.cfg.network.knowledge_dims
