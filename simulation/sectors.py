@@ -92,6 +92,9 @@ class SectorTotals:
     mean_productivity: np.ndarray  # employment-weighted; the reference level if empty
     weight: np.ndarray  # sum of market weights
     firms: np.ndarray  # number of firms
+    #: productivity weighted by market shares: the sector's competitiveness as its customers
+    #: see it (outsourcing, which moves workers, not customers, leaves it alone)
+    market_productivity: np.ndarray
 
 
 def sector_totals(firms: FirmTable, sectors: Sectors, reference: np.ndarray) -> SectorTotals:
@@ -102,9 +105,11 @@ def sector_totals(firms: FirmTable, sectors: Sectors, reference: np.ndarray) -> 
                      out=reference.copy(), where=employment > 0)
     capacity = np.bincount(sec, weights=emp * firms.productivity * firms.output_factor,
                            minlength=n)
-    return SectorTotals(employment, capacity, mean,
-                        np.bincount(sec, weights=firms.market_weight, minlength=n),
-                        np.bincount(sec, minlength=n))
+    weight = np.bincount(sec, weights=firms.market_weight, minlength=n)
+    market = np.divide(np.bincount(sec, weights=firms.market_weight * firms.productivity,
+                                   minlength=n), weight, out=mean.copy(), where=weight > 0)
+    return SectorTotals(employment, capacity, mean, weight, np.bincount(sec, minlength=n),
+                        market)
 
 
 def reference_productivity(cfg: ModelConfig, sectors: Sectors, t: int) -> np.ndarray:

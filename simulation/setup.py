@@ -134,7 +134,7 @@ def calibrate_markets(model: ClusterModel, rng: np.random.Generator) -> None:
     base = np.maximum(0.0, view.capacity * (1.0 + room) - procurement) + model.scaled(room_abs)
     wage_bill = model.town.wage * (view.employment.sum() + model.town.public_jobs)
     model.market = Market(demand_x=np.zeros(s.n), demand_base=base, demand=base.copy(),
-                          base_mean_productivity=view.mean_productivity.copy(),
+                          base_productivity=view.market_productivity.copy(),
                           input_share=input_share,
                           local_propensity=np.where(s.local_services, base / wage_bill, 0.0))
 

@@ -45,7 +45,7 @@ class Market:
     demand_x: np.ndarray  # AR(1) log demand shock
     demand_base: np.ndarray  # D_s(0), moved by entrants' market access
     demand: np.ndarray  # D_s(t) before the capture factor
-    base_mean_productivity: np.ndarray  # sector means at the start (capture reference)
+    base_productivity: np.ndarray  # market-share-weighted productivity at the start (capture)
     input_share: np.ndarray  # materials per rouble of sales, calibrated at the start
     local_propensity: np.ndarray  # local services: demand per rouble of the town's wage bill
 

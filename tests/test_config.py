@@ -36,7 +36,7 @@ def test_bad_values_name_the_field_and_range(key, value, message):
 
 
 def test_unknown_preset_is_named():
-    with pytest.raises(ConfigError, match=r"town: 'huge' is not one of \['sokol'"):
+    with pytest.raises(ConfigError, match=r"town: 'huge' is not one of \['chelny', 'sokol'"):
         load_config("huge", "baseline")
 
 

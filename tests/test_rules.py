@@ -7,8 +7,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from simulation import sectors
-from simulation.agents.cmc import balanced_fee
+from simulation.agents.cmc import fees_by_size
 from simulation.config import TasedConfig, TaxConfig
+from simulation.accounts import Accounts
 from simulation.fiscal import Ledger
 from simulation.mechanisms import (cluster, demand, diversification, entry, labour, learning,
                                    market, migration, network, tased)
@@ -102,8 +103,15 @@ def test_partner_choice():
 def test_innovation():
     assert learning.absorptive_capacity(0.025, 0.05, 0.3, 0.0) == pytest.approx(0.65)
     assert learning.absorptive_capacity(0.025, 0.05, 0.3, 0.5) == 1.0
-    p = learning.innovation_prob(0.01, math.e - 1, 0.5, 0.01, 0.4, 0.2)
-    assert p == pytest.approx(1 - math.exp(-0.114))
+    # budget 4 mln RUB at reference 1 and elasticity 0.5: a = 0.01 * 4^0.5 = 0.02;
+    # 0.01 + 0.02 + 0.2 * 0.5 * ln(e) = 0.13
+    p = learning.innovation_prob(4.0, math.e - 1, 0.5, 0.01, 0.01, 1.0, 0.5, 0.2)
+    assert p == pytest.approx(1 - math.exp(-0.13))
+    # diminishing returns: four times the budget, twice the R&D term; a bigger firm
+    # (budget) innovates more often
+    low, high = learning.innovation_prob(np.array([1.0, 4.0]), 0.0, 0.0, 0.0, 0.01, 1.0, 0.5,
+                                         0.0)
+    assert -math.log(1 - high) == pytest.approx(2 * -math.log(1 - low)) and high > low
     assert learning.bounded_spillover(40, 0.02, 40) == pytest.approx(0.8 / math.e)
     assert learning.bounded_spillover(30, 0.02, 40) < learning.bounded_spillover(40, 0.02, 40)
     assert learning.bounded_spillover(50, 0.02, 40) < learning.bounded_spillover(40, 0.02, 40)
@@ -132,16 +140,32 @@ def test_entry():
         assert not tased.is_eligible(**{**ok, field: bad}), field
 
 
-def test_balanced_fee():
-    # costs 2 + 0.05 * 10 = 2.5; grant 1, reserves 0.5 -> 1.0 over 10 members paying 1 + 1 match
-    assert balanced_fee(0.01, 2.0, 0.05, 10, 1.0, 1.0, 0.5) == pytest.approx(0.05)
-    assert balanced_fee(0.2, 2.0, 0.05, 10, 1.0, 1.0, 0.5) == 0.2  # the minimum binds
-    assert balanced_fee(0.2, 2.0, 0.05, 0, 0.0, 0.0, 0.0) == 0.2  # nobody to charge
+def test_fees_shared_by_size():
+    # need 10 from firms of 100, 50, 2 employees with a minimum fee of 0.5: the two large pay
+    # r L, the small one the minimum: r = (10 - 0.5) / 150; r * 2 < 0.5 holds
+    rate = fees_by_size(np.array([2, 100, 50]), 10.0, 0.5)
+    assert rate == pytest.approx(9.5 / 150)
+    fees = np.maximum(0.5, rate * np.array([2, 100, 50]))
+    assert fees.sum() == pytest.approx(10.0)
+    assert fees_by_size(np.array([10, 100]), 0.8, 0.5) == 0.0  # minimum fees cover it
+    # everyone above the minimum: r = need / total employees
+    assert fees_by_size(np.array([100, 100]), 20.0, 0.5) == pytest.approx(0.1)
 
 
 def test_membership():
-    # 0.01 * 0.03 * 100 * 8 + 0.025 - 0.1
-    assert cluster.membership_benefit(0.01, 100, 0.03, 8, 0.025, 0.1) == pytest.approx(0.165)
+    # dh * E[gain] * wL(1+c) * a(H, r) + subsidy - cost = 0.01 * 0.03 * 100 * 8 + 0.025 - 0.1
+    assert cluster.membership_benefit(0.01, 0.03, 100, 8, 0.025, 0.1) == pytest.approx(0.165)
+    # the annuity of the entry horizon: 1/1.03 + 1/1.03^2
+    assert cluster.annuity(2, 0.03) == pytest.approx(1 / 1.03 + 1 / 1.03 ** 2)
+    assert cluster.annuity(40, 0.0) == 40.0
+    # join: a positive gain worth the switching cost (waived by contagion), unless waiting
+    net = np.array([0.02, 0.02, 0.001, -0.01, 0.02])
+    contagion = np.array([False, True, True, True, False])
+    waiting = np.array([False, False, False, False, True])
+    assert list(cluster.joins(net, 20.0, 0.2, contagion, waiting)) == \
+        [True, True, True, False, False]
+    assert list(cluster.joins(net, 20.0, 0.5, contagion, waiting)) == \
+        [False, True, True, False, False]
     assert_allclose(cluster.joins_by_contagion([2, 1, 0], [4, 4, 0], [0.5, 0.5, 0.1]),
                     [True, False, False])
 
@@ -163,17 +187,26 @@ def test_labour_and_town():
 
 
 def test_ledger_books_by_level_and_instrument():
-    ledger = Ledger()
-    ledger.spend("federal", "infrastructure", 9.5)
-    ledger.spend("regional", "infrastructure", 0.5)
-    ledger.spend("municipal", "urban_environment", 2.0)
+    accounts = Accounts()
+    ledger = Ledger(accounts)
+    ledger.spend("federal", "infrastructure", 9.5, "outside")
+    ledger.spend("regional", "infrastructure", 0.5, "outside")
+    ledger.spend("municipal", "urban_environment", 2.0, "outside")
+    ledger.collect("regional", "property", 3.0, "firms")
     assert Ledger.total(ledger.step_outlays) == 12.0
     assert Ledger.total(ledger.step_outlays, "federal") == 9.5
     assert Ledger.total(ledger.step_outlays, None, "infrastructure") == 10.0
+    assert list(ledger.balance) == [-9.5, 2.5, -2.0]
+    # every outlay and tax is a payment between sectors
+    assert accounts.net_inflow("outside") == 12.0
+    assert accounts.net_inflow("firms") == -3.0
+    assert accounts.net_inflow("regional") == 2.5
     ledger.new_step()
     assert Ledger.total(ledger.step_outlays) == 0.0
     assert Ledger.total(ledger.total_outlays) == 12.0
     with pytest.raises(ValueError):
-        ledger.spend("federal", "infrastructure", -1.0)
+        ledger.spend("federal", "infrastructure", -1.0, "outside")
     with pytest.raises(KeyError):
-        ledger.spend("federal", "bridges", 1.0)
+        ledger.spend("federal", "bridges", 1.0, "outside")
+    with pytest.raises(ValueError):
+        accounts.pay("firms", "cmc", -1.0, "fees")

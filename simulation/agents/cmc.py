@@ -51,6 +51,7 @@ class ClusterManagementCompany(mesa.Agent):
         self.budget = 0.0  # reserves: members' fees not yet spent
         self.fees_collected = 0.0  # this quarter
         self.public_income = 0.0  # this quarter
+        self.costs_due = 0.0  # running cost and full services this quarter
         #: services delivered per member last quarter, as a share of the full programme;
         #: a new CMC announces its full programme
         self.service_intensity = 1.0
@@ -122,7 +123,8 @@ class ClusterManagementCompany(mesa.Agent):
         CMC must dissolve (ODD 4.5)."""
         m, c = self.model, self.model.cfg.cluster
         running, services = self.costs()
-        public = m.region.reimburse(self, running + services, self.fees_collected)
+        self.costs_due = running + services
+        public = m.region.reimburse(self, self.costs_due, self.fees_collected)
         self.public_income = public
         self.budget += public
         self.empty_steps = self.empty_steps + 1 if self.size == 0 else 0

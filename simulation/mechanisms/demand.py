@@ -55,16 +55,17 @@ def update_environment(model: ClusterModel, rng: np.random.Generator) -> None:
 # --------------------------------------------------------------------------- demand
 
 
-def sector_demands(model: ClusterModel, mean_productivity: np.ndarray, firm_jobs: float,
+def sector_demands(model: ClusterModel, productivity: np.ndarray, firm_jobs: float,
                    sector: int | slice = slice(None)):
     """Demand for each sector's output (or one sector's) in the town this quarter.
 
-    Tradables: D_s(t) * capture; local services: a propensity times the town's wage bill
-    (firms' and public jobs).
+    Tradables: D_s(t) * capture, the capture factor comparing the sector's market-share-
+    weighted productivity with the start's; local services: a propensity times the town's
+    wage bill (firms' and public jobs).
     """
     f, mk, s = model.cfg.firms, model.market, model.sectors
     nat_growth = (1.0 + f.national_productivity_growth) ** model.time_step
-    capture = capture_factor(mean_productivity[sector] / mk.base_mean_productivity[sector],
+    capture = capture_factor(productivity[sector] / mk.base_productivity[sector],
                              nat_growth, f.capture_elasticity)
     wage_bill = model.town.wage * (firm_jobs + model.town.public_jobs)
     return np.where(s.local_services[sector], mk.local_propensity[sector] * wage_bill,

@@ -76,7 +76,7 @@ class Entry:
         self.model, self.rng = model, rng
         self.view: SectorTotals = sector_totals(
             f, model.sectors, reference_productivity(model.cfg, model.sectors, model.time_step))
-        self.demand = sector_demands(model, self.view.mean_productivity,
+        self.demand = sector_demands(model, self.view.market_productivity,
                                      self.view.employment.sum())
         self.employees = f.employees.copy()  # incumbents, for spinoff parents
         self.capacity = self.view.capacity.copy()  # what every newcomer judges against

@@ -77,7 +77,7 @@ def produce_and_trade(model: ClusterModel, rng: np.random.Generator) -> None:
     cfg, f, s = model.cfg, model.firms, model.sectors
     totals = sector_totals(f, s, reference_productivity(cfg, s, model.time_step))
     sec, a, emp = f.sector, f.productivity, f.employees.astype(float)
-    demand = sector_demands(model, totals.mean_productivity, emp.sum())
+    demand = sector_demands(model, totals.market_productivity, emp.sum())
     weights = f.market_weight.copy()
     limit = a * f.output_factor * emp * (1.0 + cfg.firms.sales_capacity_slack)
     sales = np.minimum(split_by_weight(demand, weights, sec, s.n), limit)
