@@ -1,5 +1,6 @@
 """The documents stay true to the code."""
 
+import importlib.util
 import re
 import subprocess
 import sys
@@ -15,6 +16,24 @@ def test_odd_is_rendered_from_the_current_code(tmp_path):
     assert res.returncode == 0, res.stderr
     assert out.read_text() == (ROOT / "docs/ODD.md").read_text(), \
         "docs/ODD.md is stale: run python docs/odd/render.py"
+
+
+def load_renderer():
+    """docs/odd/render.py as a module (it is a script, not part of a package)."""
+    spec = importlib.util.spec_from_file_location("odd_render", ROOT / "docs/odd/render.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_output_table_is_generated_from_the_registry():
+    render = load_renderer()
+    readme = (ROOT / "README.md").read_text()
+    assert readme.count(render.README_START) == 1 and readme.count(render.README_END) == 1
+    block = readme.split(render.README_START)[1].split(render.README_END)[0]
+    assert block.strip() == render.render_readme_outputs().strip(), \
+        "README.md's output table is stale: run python docs/odd/render.py --readme"
+    assert render.readme_with_outputs(readme) == readme
 
 
 def test_readme_commands_exist():

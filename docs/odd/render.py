@@ -1,8 +1,14 @@
-"""Render docs/ODD.md from docs/odd/ODD.src.md: parameter tables, presets and scenarios are
-generated from the code, so the description cannot drift from it (tests/test_docs.py checks).
+"""Render docs/ODD.md from docs/odd/ODD.src.md: parameter tables, presets, scenarios and the
+outputs are generated from the code, so the description cannot drift from it
+(tests/test_docs.py checks).
 
-Placeholders: <<T: name name ...>> a parameter table; <<TOWNS>>; <<SECTORS: town>>; <<SCEN>>.
-Usage: python docs/odd/render.py [output]   (default: docs/ODD.md)
+Placeholders: <<T: name name ...>> a parameter table; <<TOWNS>>; <<SECTORS: town>>; <<SCEN>>;
+<<OUTPUTS>> the columns of the model table (simulation.outputs.OUTPUTS).
+
+Usage: python docs/odd/render.py [output]     (default: docs/ODD.md)
+       python docs/odd/render.py --readme [readme]
+           rewrites the output table of README.md (default) between its markers
+           <!-- outputs:start --> and <!-- outputs:end -->
 """
 import re
 import sys
@@ -12,9 +18,13 @@ from pathlib import Path
 import yaml
 
 from simulation.config import field_docs
-from simulation.presets import load_config
+from simulation.outputs import OUTPUTS
+from simulation.presets import CONFIG_DIR, load_config, options
+from simulation.presets import scenarios as scenario_table
 
 ROOT = Path(__file__).resolve().parents[2]
+README_START = "<!-- outputs:start -->"
+README_END = "<!-- outputs:end -->"
 rows = {r["name"]: r for r in field_docs()}
 used = set()
 
@@ -43,7 +53,7 @@ def table(names):
     return "\n".join(out)
 
 def towns():
-    cfgs = [load_config(town=t) for t in ("sokol", "tagil", "tolyatti")]
+    cfgs = [load_config(town=t) for t in options("town")]
     lines = ["| | " + " | ".join(f"`{c.town.name}`" for c in cfgs) + " |",
              "|---|" + "---|" * len(cfgs)]
     keys = ["scale", "population", "participation", "unemployment", "skilled_share",
@@ -83,8 +93,9 @@ def flat(d, pre=""):
             yield f"{pre}{k}", v
 
 def scenarios():
-    order = ["baseline", "tased_only", "cluster_only", "top_down", "business_led", "joint"]
-    data = {n: dict(flat(yaml.safe_load((ROOT / f"configs/scenario/{n}.yaml").read_text()))) for n in order}
+    order = list(scenario_table())
+    data = {n: dict(flat(yaml.safe_load((CONFIG_DIR / "scenario" / f"{n}.yaml").read_text())))
+            for n in order}
     keys = []
     for n in order:
         for k in data[n]:
@@ -108,6 +119,29 @@ def scenarios():
         lines.append(f"| `{k}` ({d}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
+def cell(text):
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+def outputs(header=("column", "definition", "unit")):
+    """The columns of the model table, from the output registry (in its order)."""
+    lines = ["| " + " | ".join(header) + " |", "|---|---|---|"]
+    for o in OUTPUTS:
+        lines.append(f"| `{o.name}` | {cell(o.definition)} | {cell(o.unit)} |")
+    return "\n".join(lines)
+
+def render_readme_outputs() -> str:
+    """The README's table of the model table's columns (between its outputs markers)."""
+    return outputs(("column", "meaning", "unit"))
+
+def readme_with_outputs(text: str) -> str:
+    """README text with the block between the outputs markers replaced by the registry's."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"README.md: markers {README_START} ... {README_END} not found")
+    return (text[:start + len(README_START)] + "\n\n" + render_readme_outputs() + "\n\n"
+            + text[end:])
+
 def render() -> str:
     src = (ROOT / "docs/odd/ODD.src.md").read_text()
 
@@ -119,9 +153,11 @@ def render() -> str:
             return towns()
         if kind == "SECTORS":
             return sectors(arg)
+        if kind == "OUTPUTS":
+            return outputs()
         return scenarios()
 
-    text = re.sub(r"<<(TOWNS|SECTORS|SCEN|T):?([^>]*)>>", sub, src, flags=re.S)
+    text = re.sub(r"<<(TOWNS|SECTORS|SCEN|OUTPUTS|T):?([^>]*)>>", sub, src, flags=re.S)
     missing = [n for n in rows if f"`{n}`" not in text and n != "scenario"]
     if missing:
         raise SystemExit(f"parameters missing from docs/odd/ODD.src.md: {missing}")
@@ -129,5 +165,10 @@ def render() -> str:
 
 
 if __name__ == "__main__":
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/ODD.md"
-    out.write_text(render())
+    args = sys.argv[1:]
+    if args and args[0] == "--readme":
+        readme = Path(args[1]) if len(args) > 1 else ROOT / "README.md"
+        readme.write_text(readme_with_outputs(readme.read_text()))
+    else:
+        out = Path(args[0]) if args else ROOT / "docs/ODD.md"
+        out.write_text(render())
