@@ -14,7 +14,7 @@ changes the stocks it moves:
 | federal, regional, municipal | `model.ledger.balance` (revenue collected less outlays) |
 
 So in every quarter the change in each stock equals its inflows less its outflows
-(`Accounts.net_inflow`); tests/test_accounts.py checks this identity against the stocks.
+(`Accounts.net_inflow`); tests/test_model.py checks this identity against the stocks.
 """
 
 from __future__ import annotations

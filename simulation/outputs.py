@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from simulation.fiscal import INSTRUMENTS, LEVELS, Ledger
+from simulation.mechanisms.exits import project_rows as investor_rows
 from simulation.sectors import location_quotient
 from simulation.state import ORIGINS
 
@@ -216,7 +217,7 @@ OUTPUTS: tuple[Output, ...] = (
     _o("resident_jobs", "Jobs at TASED residents", "persons", "employees of residents",
        lambda m, o: float(o.employees[o.resident].sum())),
     _o("resident_investment", "Investment of TASED residents", "mln RUB",
-       "sum of residents' investment at entry",
+       "sum of residents' investment (at entry and in later new projects)",
        lambda m, o: float(m.firms.investment[o.resident].sum())),
     _o("household_wealth", "Households' savings", "mln RUB",
        "households' savings since the start (income after tax, less spending, less capital "
@@ -285,6 +286,15 @@ def collect(m: ClusterModel) -> dict[str, float]:
     for out in OUTPUTS:
         row[out.name] = float(out.reporter(m, obs))
     return row
+
+
+def project_rows(m: ClusterModel) -> list[dict[str, Any]]:
+    """The run's investment projects (ODD 2.10), investors' and existing firms' new ones, those
+    that left and those still in town, with what each brought and what it cost in taxes
+    forgone. A project's key (an investor's quarter * 10,000 + its place among the quarter's
+    arrivals; an existing firm's id) names the same project in paired runs."""
+    f = m.firms
+    return m.projects + investor_rows(m, np.flatnonzero((f.project >= 0) | f.expanded))
 
 
 def firm_rows(m: ClusterModel) -> list[dict[str, Any]]:

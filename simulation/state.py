@@ -135,6 +135,7 @@ class FirmTable(Table):
     headcount_before = Column(np.int64, 0, "employees before its new project: a resident must "
                               "keep them")
     project_capex = Column(float, 0.0, "investment of its latest project, mln RUB")
+    expanded = Column(bool, False, "an existing firm that carried out a new project")
     sales_year = Column(float, 0.0, "sales in the current year of residency, mln RUB")
     cfe_sales_year = Column(float, 0.0, "sales to the CFE in that year, mln RUB")
     ramp_from = Column(np.int64, 0, "step of entry or of its latest new project")

@@ -1,4 +1,4 @@
-"""Model invariants (MODEL.md section 8), reproducibility and behaviour of the mechanisms."""
+"""Model invariants (ODD section 3.6), reproducibility and behaviour of the mechanisms."""
 
 import re
 from pathlib import Path

@@ -124,8 +124,9 @@ class RegionalAuthority(mesa.Agent):
 
     def reimburse(self, cmc: ClusterManagementCompany, costs: float, fees: float) -> float:
         """Public money paid to the CMC this quarter: the part of its costs its fees do not
-        cover, up to the grant cap (a CMC the authorities founded) or to the match of its fees
-        (joint governance); nothing after support ends. Returns the amount paid."""
+        cover, up to the grant cap (a CMC the authorities founded) or to `match_ratio` times
+        its fees (a CMC firms founded, alone or with the authorities; the business-led preset
+        sets no match); nothing after support ends. Returns the amount paid."""
         m, c = self.model, self.model.cfg.cluster
         if not m.support_active():
             return 0.0

@@ -48,8 +48,8 @@ class UniversityConfig:
 @dataclass
 class TownConfig:
     name: str = "town"
-    #: public budgets of the preset (and the investor arrival rate, sectors' absolute market
-    #: room) are multiplied by it: 0.1 for a preset that represents a 10% sample of its town's
+    #: public budgets of the preset and sectors' absolute market room are multiplied by it
+    #: (investors arrive per 100,000 represented people, so their rate follows it too): 0.1 for a preset that represents a 10% sample of its town's
     #: firms and people, k for a synthetic town k times the preset's size
     scale: float = p(1.0, 1e-4, 1e3, "represented firms / firms the budgets are set for")
     population: int = p(36_000, 3_000, 10_000_000, "persons", "CAL: Sokol 36k (2021)")

@@ -66,13 +66,13 @@ def joins(net, value_factor: float, switching_cost: float, contagion, waiting):
 
 
 def membership_benefits(model: ClusterModel, related: np.ndarray, quality: float,
-                        intensity, fees: np.ndarray, others: int,
+                        intensity, fees: np.ndarray, others,
                         counted: np.ndarray | None = None) -> np.ndarray:
     """Expected net quarterly gain of membership for every firm (ODD 4.5).
 
     `related` counts members by relatedness to each sector, `counted` marks the firms
-    counted among them (by default the members), `others` is how many members a firm would
-    meet (introductions need at least one), `intensity` the services the CMC would deliver
+    counted among them (by default the members), `others` how many other members each firm
+    would meet (a number or an array; introductions need at least one), `intensity` the services the CMC would deliver
     to each (a share of its full programme) and `fees` each firm's fee as a member.
     """
     cfg, f = model.cfg, model.firms
@@ -104,13 +104,14 @@ def procurement_value(model: ClusterModel) -> np.ndarray:
 
 
 def _benefit(model: ClusterModel, sector, employees, rd, rd_budget, inflow, related,
-             quality: float, intensity, fees, others: int, procurement=0.0) -> np.ndarray:
+             quality: float, intensity, fees, others, procurement=0.0) -> np.ndarray:
     """The rule of `membership_benefit` for firms (or projects) with these traits; `inflow` is
     their knowledge inflow without membership, `related` the related members they would meet."""
     cfg = model.cfg
     c, inn = cfg.cluster, cfg.innovation
     agglo = bounded_spillover(related, c.agglomeration, c.congestion)
-    introduced = 2.0 * quality * c.brokerage * inflow_per_tie(model) if others > 0 else 0.0
+    introduced = np.where(np.asarray(others) > 0,
+                          2.0 * quality * c.brokerage * inflow_per_tie(model), 0.0)
     ac0 = absorptive_capacity(rd, cfg.firms.rd_intensity_ki, inn.absorptive_base)
     ac1 = np.minimum(1.0, ac0 + c.service_absorptive * quality * intensity)
     h1 = hazard(model, rd_budget, inflow + agglo + introduced, ac1)
@@ -185,7 +186,8 @@ def membership(model: ClusterModel, rng: np.random.Generator) -> None:
         cmc.dissolve()
         return
     net = membership_benefits(model, related_members(model), cmc.quality,
-                              cmc.intensity(np.arange(len(f))), cmc.fees(f.employees), cmc.size)
+                              cmc.intensity(np.arange(len(f))), cmc.fees(f.employees),
+                              cmc.size - f.member.astype(np.int64))
     local = model.sectors.local_services[f.sector]  # households' services stay out
     f.bad_membership_steps = np.where(f.member & (net < 0), f.bad_membership_steps + 1, 0)
     leavers = f.member & (local | (f.bad_membership_steps >= c.leave_after))

@@ -1,8 +1,9 @@
 """Stage 3: entry (ODD 4.6, 4.11): external investors, spinoffs, outsourced units.
 
 Potential investors arrive at a Poisson rate that rises with the town's attractiveness (an
-active TASED, free serviced plots, urban quality, the supplier base, an active CMC). Each
-compares the NPV of its project (with the TASED benefits it would get) to its capex times a
+active TASED, free serviced plots, urban quality, the supplier base), in sectors the
+authorities court more often. Each compares the NPV of its project (with the TASED benefits
+it would get and what the cluster's members and services offer it) to its capex times a
 hurdle, and enters, applying for residency where eligible, or not. Spinoffs arrive in
 proportion to employment, more after CFE layoffs; universities spin off firms too. The CFE
 outsources non-core units as linked suppliers (principle 5).
@@ -237,6 +238,7 @@ class Entry:
             f.capex[row] += cost
             f.investment[row] += cost
             f.project_capex[row] = cost
+            f.expanded[row] = True
             f.applied_at[row] = m.time_step if applies else -1
             join_sector(m, int(row), float(f.productivity[row] * new), self.view)
             shift_market(m, int(f.sector[row]), float(f.productivity[row] * new))

@@ -31,7 +31,7 @@ def settle(model: ClusterModel, gone: np.ndarray) -> None:
     model.town.household_wealth += to_households
     model.accounts.pay("outside", "firms", float(-worth[worth < 0].sum()),
                        "losses of failed firms written off")
-    rows = np.flatnonzero(gone & (f.project >= 0))
+    rows = np.flatnonzero(gone & ((f.project >= 0) | f.expanded))
     model.projects.extend(project_rows(model, rows, exited=model.time_step))
 
 
@@ -56,10 +56,13 @@ def exit_firms(model: ClusterModel, rng: np.random.Generator) -> None:
 
 
 def project_rows(model: ClusterModel, rows: np.ndarray, exited: int = -1) -> list[dict]:
-    """One record per investor's project (ODD 2.10): what it brought and what it cost in
+    """One record per investment project (ODD 2.10): an investor's (key: its project id) or an
+    existing firm's new project (key: the firm's id); what it brought and what it cost in
     taxes forgone."""
     f = model.firms
-    return [{"project": int(f.project[r]), "entered": int(f.born[r]), "exited": exited,
+    return [{"kind": "investor" if f.project[r] >= 0 else "expansion",
+             "key": int(f.project[r] if f.project[r] >= 0 else f.uid[r]),
+             "entered": int(f.born[r]), "exited": exited,
              "sector": model.sectors.names[f.sector[r]], "planned_jobs": int(f.planned_jobs[r]),
              "employees": int(f.employees[r]), "investment": float(f.investment[r]),
              "resident": bool(f.ever_resident[r]),
