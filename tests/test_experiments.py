@@ -40,7 +40,7 @@ def sweep(tmp_path: Path, experiment: str, *args: str, out: str = "out"):
     """Run an experiment into tmp_path/out; returns (result, sweep directory)."""
     res = run("tased-experiment", f"experiment={experiment}", *args,
               f"experiment.out_dir={tmp_path / out}", cwd=tmp_path)
-    return res, tmp_path / out / experiment / "sokol"
+    return res, tmp_path / out / experiment / TOWNS.get(experiment, "sokol")
 
 
 def finished_runs(sweep_dir: Path) -> dict[Path, tuple[int, int]]:
@@ -54,7 +54,8 @@ def finished_runs(sweep_dir: Path) -> dict[Path, tuple[int, int]]:
 EXPERIMENTS = [
     ("scenario_comparison", [], [], 6, "Each scenario against the baseline", None),
     ("synergy", [], [], 4, "Interaction effect on employment entropy", "synergy_effects"),
-    ("support_withdrawal", ["scenario=top_down,business_led", "cluster.support_end_step=4,6"],
+    ("support_withdrawal", ["scenario=top_down,business_led", "cluster.support_end_step=4,6",
+                            "cluster.management_quality=0.6"],
      ["cluster.support_end_step"], 4, "still exists at quarter 8", "support_withdrawal"),
     ("critical_mass", ["firm_base.scale=0.5,1.0", "entry.investor_rate=0.6,1.2"],
      ["entry.investor_rate", "firm_base.scale"], 4, "threshold", "critical_mass"),
@@ -62,7 +63,14 @@ EXPERIMENTS = [
      "location_quotient minus all_sectors", "focus_differences"),
     ("cfe_shock", ["scenario=baseline,top_down", "shock.step=3", "shock.duration_steps=2"],
      [], 2, "unemployment rises by", "shock_paths"),
+    ("founding_map", ["cluster.management_quality=0.1,0.9", "cluster.running_cost=1.0,64.0"],
+     ["cluster.management_quality", "cluster.running_cost"], 4, "at least half of the runs",
+     "founding_map"),
+    ("validation", ["experiment.options.quarter_residents=4",
+                    "experiment.options.quarter_investment=8"],
+     ["tased.infrastructure_per_step"], 2, "of the fact", None),
 ]
+TOWNS = {"validation": "chelny"}  # experiments whose preset is not the default town
 
 
 def test_every_experiment_config_is_covered():
