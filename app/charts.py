@@ -1,334 +1,301 @@
-"""What the page draws: time series of A and B, the firm network (PNG), a summary table.
+"""The page's plots as Vega-Lite specs, from snapshots (`town_model.Snapshot`), never from a
+live model: time series of A and B, and the multi-seed mean bands and paired differences.
 
-Functions of a model with no Solara in them, so they can be tested and timed without a
-browser. Figures are kept per model between steps (weak references: they go with the model).
+The spec of a plot is built once per (output, runs, calendar); the data rows go separately
+(`vega_chart.Chart`). Hover a plot to read the values of A and B at a quarter. Written for
+the Vega-Lite 5.2 that ships offline with solara-assets.
+
+Units: outputs whose unit is a share are shown in %; money outputs (unit "mln RUB...", not
+per worker or per job) are shown for the whole town, i.e. divided by `cfg.town.scale` (a
+large town is simulated as a sample of its firms and people; the model's money is the
+sample's). Counts of firms and persons stay the sample's.
 """
 
 from __future__ import annotations
 
-import io
+import functools
 import math
-import weakref
-from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
-from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
-from PIL import Image
+from simulation.outputs import BY_NAME, OUTPUTS
 
-from simulation.model import ClusterModel
-from simulation.outputs import BY_NAME
+from town_model import Snapshot
 
-from town_model import TownModel
-
-DPI = 96
-RUN_STYLES = ({"color": "#1f77b4", "linestyle": "-"}, {"color": "#d62728", "linestyle": "--"})
-
-
-@dataclass(frozen=True)
-class Series:
-    """One output (simulation.outputs) drawn over time; its title and unit come from the
-    output registry unless the series rescales it (shares shown in %)."""
-
-    column: str  # a column of model.records
-    scale: float = 1.0  # multiplies the recorded value (shares -> %)
-    scaled_unit: str = ""  # the displayed unit when scale is not 1
-    reference: float | None = None  # a horizontal guide line, in displayed units
-    reference_label: str = ""
-    from_zero: bool = True  # y axis starts at 0
-
-    @property
-    def title(self) -> str:
-        return BY_NAME[self.column].label
-
-    @property
-    def unit(self) -> str:
-        return self.scaled_unit or BY_NAME[self.column].unit
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+RUN_COLOURS = ("#1f77b4", "#d62728")  # A solid blue, B dashed red
+RUN_DASHES = ([1, 0], [6, 3])
+TASED_COLOUR, SUPPORT_COLOUR = "#c98a00", "#6b4fa0"
+#: the outputs plotted when the page opens, with how to read each
+READING = {
+    "cfe_share": "lower = the town depends less on its CFE; dotted: the official 20% "
+                 "mono-town criterion",
+    "employment_entropy": "higher = jobs spread over more sectors (more diverse)",
+    "members": "firms in the cluster; 0 while no cluster management company exists",
+    "residents": "firms with TASED resident status (tax breaks for new investors)",
+    "unemployment_rate": "lower is better; people also leave town when jobs are scarce",
+    "public_cost_cumulative": "money spent plus taxes forgone since quarter 0, all levels "
+                              "of government, whole town",
+}
+DEFAULT_OUTPUTS = tuple(n for n in READING if n in BY_NAME)
+#: outputs whose y axis need not start at zero
+NOT_FROM_ZERO = {"cfe_share", "employment_entropy", "employment_hhi", "urban_quality",
+                 "productivity", "wage", "population", "labour_force", "employment",
+                 "firm_employment", "cfe_employment"}
+#: horizontal guide lines, in the output's recorded unit
+REFERENCES = {"cfe_share": (0.2, "mono-town criterion 20%")}
+COUNT_UNITS = {"firms", "persons", "sectors", "ties", "plots", "0/1"}
+HEIGHT = 170
+CONFIG = {"axis": {"labelFontSize": 11, "titleFontSize": 11},
+          "legend": {"labelFontSize": 11}, "view": {"stroke": "#ccc"},
+          "title": {"fontSize": 13, "subtitleFontSize": 11, "anchor": "start",
+                    "subtitleColor": "#555"}}
 
 
-SERIES: tuple[Series, ...] = (
-    Series("cfe_share", 100.0, "%", 20.0, "mono-town criterion 20%", from_zero=False),
-    Series("employment_entropy", from_zero=False),
-    Series("members"),
-    Series("residents"),
-    Series("unemployment_rate", 100.0, "%"),
-    Series("public_cost_cumulative"),
-)
+# --------------------------------------------------------------------------- units
 
 
-class BlitFigure:
-    """A figure whose static part (axes, labels, legend) is drawn once.
-
-    Artists that change every step are `animated`: the canvas skips them in a full draw, and
-    `png` pastes the saved static background and draws only them on top. Text layout is the
-    slow part of a matplotlib draw, so a step redraw costs a few milliseconds, not tens.
-    """
-
-    def __init__(self, figsize: tuple[float, float]) -> None:
-        self.figure = Figure(figsize=figsize, dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.figure)
-        self._background = None
-
-    def invalidate(self) -> None:
-        """Redraw the static part at the next `png` (after limits or labels change)."""
-        self._background = None
-
-    def png(self, animated: list) -> bytes:
-        if self._background is None:
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self.canvas.restore_region(self._background)
-        for artist in animated:
-            self.figure.draw_artist(artist)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        out = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(out, format="png", compress_level=3)
-        return out.getvalue()
+def is_money(unit: str) -> bool:
+    return unit.startswith("mln RUB") and "/ worker" not in unit and "/ job" not in unit
 
 
-class SeriesFigure(BlitFigure):
-    """One outcome over time, A solid and B dashed, on the run's full horizon."""
-
-    def __init__(self, model: TownModel, series: Series) -> None:
-        super().__init__((5.0, 3.3))
-        self.series = series
-        self.ax = ax = self.figure.subplots()
-        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.80, bottom=0.15)
-        self.lines = [ax.plot([], [], label=label, linewidth=1.8, animated=True, **style)[0]
-                      for (label, _), style in zip(model.runs(), RUN_STYLES)]
-        if series.reference is not None:
-            ax.axhline(series.reference, color="grey", linewidth=0.8, linestyle=":",
-                       label=series.reference_label)
-        ax.set_xlim(0, model.cfg.steps)
-        self.figure.suptitle(series.title, fontsize=11, y=0.975)
-        ax.set_xlabel("quarter", fontsize=9)
-        ax.set_ylabel(series.unit, fontsize=9)
-        ax.tick_params(labelsize=8)
-        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=series.unit == "firms"))
-        ax.grid(alpha=0.3)
-        legend = self.figure.legend(fontsize=8, loc="upper center", ncols=3, frameon=False,
-                                    bbox_to_anchor=(0.55, 0.92))
-        for handle in legend.legend_handles:  # copies of the lines: part of the background
-            handle.set_animated(False)
-        self.limits: tuple[float, float] | None = None  # y range, set at the first update
-
-    def update(self, model: TownModel) -> bytes:
-        for line, (_, run) in zip(self.lines, model.runs()):
-            line.set_data([r["step"] for r in run.records],
-                          [r[self.series.column] * self.series.scale for r in run.records])
-        ys = [y for line in self.lines for y in line.get_ydata()]
-        if self.series.reference is not None:
-            ys.append(self.series.reference)
-        if self.series.from_zero:
-            ys.append(0.0)
-        lo, hi = min(ys), max(ys)
-        bottom, top = self.limits or (lo, hi)
-        if self.limits is None or lo < bottom + 0.02 * (top - bottom) \
-                or hi > top - 0.1 * (top - bottom):
-            # the whole history is drawn, so the range only widens; the axes are redrawn
-            # only when a line nears their edge, and get room to grow
-            if hi <= lo:
-                hi = lo + (0.05 * abs(lo) if lo else 1.0)
-            span = hi - lo
-            below = 0.05 if self.series.from_zero else 0.25
-            self.limits = (lo - below * span, hi + 0.3 * span)
-            self.ax.set_ylim(*self.limits)
-            self.invalidate()
-        return self.png(self.lines)
+def display(name: str, scale: float = 1.0) -> tuple[float, str]:
+    """(factor, unit) that turn a recorded value of output `name` into what the page shows."""
+    unit = BY_NAME[name].unit
+    if unit.startswith("share"):
+        return 100.0, "%" + unit[len("share"):]
+    if is_money(unit):
+        return 1.0 / scale, unit + (", whole town" if scale != 1 else "")
+    return 1.0, unit
 
 
-_series: weakref.WeakKeyDictionary[TownModel, dict[str, SeriesFigure]] = \
-    weakref.WeakKeyDictionary()
+def number_format(name: str) -> str:
+    """A d3 format for the tooltips of output `name`."""
+    unit = BY_NAME[name].unit
+    if unit in COUNT_UNITS or unit.startswith("firms") or unit.startswith("persons"):
+        return ",.0f"
+    return ",.3~f"
 
 
-def series_figure(model: TownModel, series: Series) -> SeriesFigure:
-    """The figure of one series of this model (made at the first call, then kept)."""
-    figures = _series.setdefault(model, {})
-    if series.column not in figures:
-        figures[series.column] = SeriesFigure(model, series)
-    return figures[series.column]
+def fmt(name: str, value: float, scale: float = 1.0) -> str:
+    """A recorded value as the summary table shows it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    factor, unit = display(name, scale)
+    v = value * factor
+    if unit.startswith("%"):
+        return f"{v:.1f}%"
+    if BY_NAME[name].unit == "0/1":
+        return "yes" if v >= 0.5 else "no"
+    if number_format(name) == ",.0f":
+        return f"{v:,.0f}"
+    if is_money(BY_NAME[name].unit):
+        return f"{v:,.0f} mln RUB" if abs(v) >= 100 else f"{v:,.2f} mln RUB"
+    return f"{v:,.3f}"
 
 
-def series_png(model: TownModel, series: Series) -> bytes:
-    """PNG of one series at the model's current step."""
-    return series_figure(model, series).update(model)
+def _clean(v: float) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
 
 
-# --------------------------------------------------------------------------- network
+def plottable_outputs() -> list[str]:
+    """Every output of the registry with a per-quarter value (the page's choice list)."""
+    return [o.name for o in OUTPUTS if o.reporter is not None]
 
 
-class SectorLayout:
-    """Fixed positions: one disc of firms per sector around a ring, the CFE in the centre.
-
-    A firm keeps its slot while it stays in its sector; a slot freed by an exit is reused, so
-    a step moves only firms that entered, left or changed sector (cheap and stable to watch).
-    Slot k of a disc sits on a sunflower spiral: radius proportional to sqrt(k).
-    """
-
-    def __init__(self, model: ClusterModel) -> None:
-        n = model.sectors.n
-        angle = 2 * math.pi * np.arange(n) / n + math.pi / 2
-        self.anchor = np.column_stack([np.cos(angle), np.sin(angle)])
-        largest = max(1, int(np.bincount(model.firms.sector, minlength=n).max()))
-        chord = 2 * math.sin(math.pi / n) if n > 1 else 1.0
-        self.spacing = 0.75 * chord / math.sqrt(2.0 * largest)
-        self.slot: dict[int, tuple[int, int]] = {}  # firm id -> (sector, slot)
-        self.used: list[set[int]] = [set() for _ in range(n)]
-
-    def positions(self, model: ClusterModel) -> np.ndarray:
-        """(x, y) of every firm, in the rows of the model's firm table."""
-        f = model.firms
-        alive = dict(zip(f.uid[1:].tolist(), f.sector[1:].tolist()))  # row 0: the CFE
-        for uid in [u for u, (s, _) in self.slot.items() if alive.get(u) != s]:
-            sector, k = self.slot.pop(uid)
-            self.used[sector].discard(k)
-        for uid, sector in alive.items():
-            if uid not in self.slot:
-                k = next(i for i in range(len(self.used[sector]) + 1)
-                         if i not in self.used[sector])
-                self.used[sector].add(k)
-                self.slot[uid] = (sector, k)
-        golden = math.pi * (3.0 - math.sqrt(5.0))
-        out = np.zeros((len(f), 2))
-        for row, uid in enumerate(f.uid[1:].tolist(), start=1):
-            sector, k = self.slot[uid]
-            r = self.spacing * math.sqrt(k + 0.5)
-            x, y = self.anchor[sector]
-            out[row] = (x + r * math.cos(k * golden), y + r * math.sin(k * golden))
-        return out
+# --------------------------------------------------------------------------- time series
 
 
-def sector_colours(n: int) -> np.ndarray:
-    """Distinct colours: tab20's ten strong hues first, then their light partners."""
-    tab20 = colormaps["tab20"]
-    order = list(range(0, 20, 2)) + list(range(1, 20, 2))
-    return np.array([tab20(order[i % 20]) for i in range(n)])
+def markers(calendars: tuple[tuple[str, dict[str, Any]], ...], horizon: int) -> list[dict]:
+    """Rows of the vertical lines where the TASED regime and public cluster money end, one
+    per quarter and kind (the runs that share it named together)."""
+    ends: dict[tuple[str, int], list[str]] = {}
+    for label, cal in calendars:
+        short = label.split(":")[0]
+        if cal["tased"] and cal["tased_start"] < cal["tased_end"] <= horizon:
+            ends.setdefault(("TASED regime ends", cal["tased_end"]), []).append(short)
+        if cal["cluster_policy"] and cal["support_end"] <= horizon:
+            ends.setdefault(("public cluster money ends", cal["support_end"]), []).append(short)
+    return [{"q": q, "what": f"{what} ({' and '.join(runs)})",
+             "kind": "tased" if what.startswith("TASED") else "support"}
+            for (what, q), runs in sorted(ends.items(), key=lambda kv: kv[0][1])]
 
 
-class NetworkFigure(BlitFigure):
-    """Firms coloured by sector; members ringed, TASED residents square, the CFE a star."""
-
-    def __init__(self, model: ClusterModel, title: str) -> None:
-        super().__init__((5.0, 3.3))
-        self.layout = SectorLayout(model)
-        self.colours = sector_colours(model.sectors.n)
-        self.ax = ax = self.figure.add_axes((0.0, 0.0, 0.64, 0.93))
-        ax.set_axis_off()
-        ax.set_aspect("equal")
-        ax.set_xlim(-1.4, 1.4)
-        ax.set_ylim(-1.4, 1.4)
-        self.figure.suptitle(title, fontsize=10, x=0.33, y=0.985)
-        handles = [Line2D([], [], marker="o", linestyle="", color=self.colours[s],
-                          markersize=5, label=name.replace("_", " "))
-                   for s, name in enumerate(model.sectors.names)]
-        handles += [
-            Line2D([], [], marker="*", linestyle="", markerfacecolor="white",
-                   markeredgecolor="black", markersize=9, label="CFE"),
-            Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-                   markeredgecolor="black", markersize=5, label="cluster member"),
-            Line2D([], [], marker="s", linestyle="", color="grey", markersize=5,
-                   label="TASED resident"),
-            Line2D([], [], color="#e08a00", label="supplier tie to CFE"),
-            Line2D([], [], color="#555555", label="other tie"),
-        ]
-        self.figure.legend(handles=handles, loc="center left", bbox_to_anchor=(0.63, 0.5),
-                           fontsize=6.5, frameon=False, handletextpad=0.3,
-                           labelspacing=0.3)
-
-    def update(self, model: ClusterModel) -> bytes:
-        pos = self.layout.positions(model)
-        ax, f, ties = self.ax, model.firms, model.ties
-        segments = np.stack([pos[ties.a], pos[ties.b]], axis=1)
-        artists = [
-            LineCollection(segments[~ties.supply], colors="#555555", linewidths=0.35,
-                           alpha=0.3),
-            LineCollection(segments[ties.supply], colors="#e08a00", linewidths=0.5, alpha=0.5),
-        ]
-        xy = pos[1:]  # row 0 is the CFE, drawn as a star
-        size = np.clip(2.5 * np.sqrt(f.employees[1:]), 5.0, 70.0)
-        colour = self.colours[f.sector[1:]]
-        member = f.member[1:]
-        resident = f.resident_since[1:] >= 0
-        for mask, marker in ((~resident, "o"), (resident, "s")):
-            for ringed in (False, True):
-                m = mask & (member if ringed else ~member)
-                artists.append(ax.scatter(
-                    xy[m, 0], xy[m, 1], s=size[m], c=colour[m], marker=marker,
-                    edgecolors="black" if ringed else "none", linewidths=1.0 if ringed else 0))
-        artists.append(ax.scatter([0.0], [0.0], s=300, marker="*",
-                                  c=[self.colours[f.sector[0]]], edgecolors="black",
-                                  linewidths=0.9))
-        artists.append(ax.text(-1.38, -1.38, f"quarter {model.time_step}, {len(f)} firms",
-                               fontsize=8, color="#333333"))
-        for artist in artists[:2]:
-            ax.add_collection(artist)
-        for artist in artists:
-            artist.set_animated(True)
-        png = self.png(artists)
-        for artist in artists:  # this step's artists are not part of the next one
-            artist.remove()
-        return png
+def _calendar_layers(calendars, horizon: int) -> list[dict]:
+    label, a = calendars[0]
+    layers = []
+    if a["tased"] and a["tased_start"] < horizon:
+        layers.append({
+            "data": {"values": [{"start": a["tased_start"], "end": min(a["tased_end"], horizon),
+                                 "what": f"TASED regime in force ({label.split(':')[0]})"}]},
+            "mark": {"type": "rect", "color": TASED_COLOUR, "opacity": 0.1},
+            "encoding": {"x": {"field": "start", "type": "quantitative"}, "x2": {"field": "end"},
+                         "tooltip": [{"field": "what", "title": "shaded"}]}})
+    rows = markers(calendars, horizon)
+    for kind, colour in (("tased", TASED_COLOUR), ("support", SUPPORT_COLOUR)):
+        if any(r["kind"] == kind for r in rows):
+            layers.append({
+                "data": {"values": [r for r in rows if r["kind"] == kind]},
+                "mark": {"type": "rule", "strokeDash": [3, 2], "strokeWidth": 1.5,
+                         "color": colour},
+                "encoding": {"x": {"field": "q", "type": "quantitative"},
+                             "tooltip": [{"field": "what", "title": "line"},
+                                         {"field": "q", "title": "quarter"}]}})
+    return layers
 
 
-_networks: weakref.WeakKeyDictionary[ClusterModel, NetworkFigure] = weakref.WeakKeyDictionary()
+def _run_encodings(labels: tuple[str, ...]) -> tuple[dict, dict]:
+    legend = {"orient": "top", "labelLimit": 260}
+    colour = {"field": "run", "type": "nominal", "title": None, "legend": legend,
+              "scale": {"domain": list(labels), "range": list(RUN_COLOURS[:len(labels)])}}
+    dash = {"field": "run", "type": "nominal", "title": None, "legend": legend,
+            "scale": {"domain": list(labels), "range": RUN_DASHES[:len(labels)]}}
+    return colour, dash
 
 
-def network_figure(model: ClusterModel, title: str = "") -> NetworkFigure:
-    """The network figure of this model (made at the first call, then kept with its layout)."""
-    if model not in _networks:
-        _networks[model] = NetworkFigure(model, title)
-    return _networks[model]
+def _x(horizon: int) -> dict:
+    return {"field": "quarter", "type": "quantitative", "title": "quarter",
+            "scale": {"domain": [0, horizon], "nice": False}}
 
 
-def network_png(model: ClusterModel, title: str = "") -> bytes:
-    """PNG of the firm network at the model's current step."""
-    return network_figure(model, title).update(model)
+def _title(text: str, name: str) -> dict:
+    title = {"text": text}
+    if name in READING:
+        title["subtitle"] = READING[name]
+    return title
 
 
-# --------------------------------------------------------------------------- summary
+@functools.lru_cache(maxsize=256)
+def _series_template(name: str, labels: tuple[str, ...], horizon: int, scale: float,
+                     calendars: tuple) -> dict:
+    factor, unit = display(name, scale)
+    colour, dash = _run_encodings(labels)
+    x = _x(horizon)
+    y = {"field": "value", "type": "quantitative", "title": unit,
+         "scale": {"zero": name not in NOT_FROM_ZERO}}
+    calendars = tuple((label, dict(cal)) for label, cal in calendars)
+    layers = _calendar_layers(calendars, horizon)
+    if name in REFERENCES:
+        value, text = REFERENCES[name]
+        layers.append({"data": {"values": [{"y": value * factor, "what": text}]},
+                       "mark": {"type": "rule", "color": "grey", "strokeDash": [1, 3]},
+                       "encoding": {"y": {"field": "y", "type": "quantitative"},
+                                    "tooltip": [{"field": "what", "title": "line"}]}})
+    fmt_ = number_format(name)
+    layers += [
+        {"mark": {"type": "line", "strokeWidth": 2},
+         "encoding": {"x": x, "y": y, "color": colour, "strokeDash": dash}},
+        {"mark": {"type": "point", "filled": True, "size": 18},  # quarter 0 shows as a dot
+         "encoding": {"x": x, "y": y, "color": colour}},
+        {"transform": [{"pivot": "run", "value": "value", "groupby": ["quarter"]}],
+         "mark": {"type": "rule", "color": "#444"},
+         "encoding": {
+             "x": {"field": "quarter", "type": "quantitative"},
+             "opacity": {"condition": {"value": 0.4, "param": "hover", "empty": False},
+                         "value": 0},
+             "tooltip": [{"field": "quarter", "type": "quantitative", "title": "quarter"}] + [
+                 {"field": label, "type": "quantitative", "format": fmt_,
+                  "title": f"{label} ({unit})"} for label in labels]},
+         "params": [{"name": "hover", "select": {
+             "type": "point", "fields": ["quarter"], "nearest": True, "on": "mouseover",
+             "clear": "mouseout"}}]},
+    ]
+    return {
+        "$schema": SCHEMA, "title": _title(BY_NAME[name].label, name),
+        "width": "container", "height": HEIGHT,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"name": "series"}, "layer": layers, "config": CONFIG,
+        "usermeta": {"output": name, "kind": "series"},
+    }
 
-NOW_ROWS = (
-    ("CFE share of employment", lambda m: f"{100 * m.records[-1]['cfe_share']:.1f}%"),
-    ("Diversification (entropy)", lambda m: f"{m.records[-1]['employment_entropy']:.3f}"),
-    ("Cluster members", lambda m: f"{m.records[-1]['members']:.0f}"),
-    ("CMC exists", lambda m: "yes" if m.cmc is not None else "no"),
-    ("TASED residents", lambda m: f"{m.records[-1]['residents']:.0f}"),
-    ("Unemployment rate", lambda m: f"{100 * m.records[-1]['unemployment_rate']:.1f}%"),
-    ("Public cost, cumulative",
-     lambda m: f"{m.records[-1]['public_cost_cumulative']:,.0f} mln RUB"),
-    ("Firms", lambda m: f"{len(m.firms)}"),
-)
 
-SETTING_ROWS = (
-    ("TASED regime", lambda c: "on" if c.tased.enabled else "off"),
-    ("Cluster founded by", lambda c: c.cluster.founder.value),
-    ("Support ends (quarter)", lambda c: f"{c.cluster.support_end_step}"),
-    ("CMC quality q", lambda c: f"{c.cluster.management_quality:g}"),
-    ("CMC brokerage", lambda c: f"{c.cluster.brokerage:g}"),
-    ("Urban investment", lambda c: f"{c.urban.investment_per_step:g} mln RUB/q"),
-    ("CFE outsourcing / year", lambda c: f"{c.cfe.outsourcing_rate:g}"),
-    ("Priority sectors", lambda c: c.cluster.priority_rule.value),
-    ("CFE procurement", lambda c: c.cluster.procurement_rule.value),
-    ("Cluster subsidies", lambda c: f"{c.cluster.subsidy_budget:g} mln RUB/q"),
-    ("CMC grant", lambda c: f"{c.cluster.public_funding:g} mln RUB/q"),
-    ("Fee match ratio", lambda c: f"{c.cluster.match_ratio:g}"),
-)
+def _labels(snapshot: Snapshot) -> tuple[str, ...]:
+    return tuple(run.label for run in snapshot.runs)
 
 
-def summary_markdown(model: TownModel) -> str:
-    """The current outcomes and the effective settings of A and B, as a Markdown table."""
-    runs = model.runs()
-    head = "| | " + " | ".join(label for label, _ in runs) + " |\n"
-    head += "|:---|" + "---:|" * len(runs) + "\n"
-    rows = ["| **Quarter** | " + " | ".join(str(m.time_step) for _, m in runs) + " |"]
-    rows += [f"| {name} | " + " | ".join(fn(m) for _, m in runs) + " |" for name, fn in NOW_ROWS]
-    rows += ["| **Settings** |" + " |" * len(runs)]
-    rows += [f"| {name} | " + " | ".join(fn(m.cfg) for _, m in runs) + " |"
-             for name, fn in SETTING_ROWS]
-    return f"Town: **{model.cfg.town.name}**, seed **{model.cfg.seed}**\n\n" + head + \
-        "\n".join(rows)
+def series_spec(snapshot: Snapshot, name: str) -> dict:
+    """Vega-Lite spec (without data) of output `name` for this snapshot's runs."""
+    calendars = tuple((run.label, tuple(sorted(run.calendar.items())))
+                      for run in snapshot.runs)
+    return _series_template(name, _labels(snapshot), snapshot.horizon,
+                            snapshot.a.cfg.town.scale, calendars)
+
+
+def series_values(snapshot: Snapshot, name: str) -> list[dict]:
+    """The rows of the plot of output `name`: quarter, value (display units), run."""
+    factor, _ = display(name, snapshot.a.cfg.town.scale)
+    return [{"quarter": int(r["step"]), "value": _clean(r[name] * factor), "run": run.label}
+            for run in snapshot.runs for r in run.records]
+
+
+# --------------------------------------------------------------------------- many seeds
+
+
+def band_spec(name: str, labels: tuple[str, ...], horizon: int, scale: float, n: int) -> dict:
+    """Mean over seeds with its 95% confidence band, per run."""
+    _, unit = display(name, scale)
+    colour, dash = _run_encodings(labels)
+    x = _x(horizon)
+    fmt_ = number_format(name)
+    return {
+        "$schema": SCHEMA,
+        "title": _title(f"{BY_NAME[name].label}: mean of {n} seeds, 95% band", name),
+        "width": "container", "height": HEIGHT,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"name": "series"},
+        "layer": [
+            {"mark": {"type": "area", "opacity": 0.22},
+             "encoding": {"x": x, "y": {"field": "lo", "type": "quantitative", "title": unit,
+                                        "scale": {"zero": name not in NOT_FROM_ZERO}},
+                          "y2": {"field": "hi"}, "color": colour}},
+            {"mark": {"type": "line", "strokeWidth": 2},
+             "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"},
+                          "color": colour, "strokeDash": dash}},
+            {"mark": {"type": "point", "opacity": 0, "size": 40},
+             "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"},
+                          "tooltip": [{"field": "run"}, {"field": "quarter"},
+                                      {"field": "mean", "format": fmt_},
+                                      {"field": "lo", "format": fmt_, "title": "95% low"},
+                                      {"field": "hi", "format": fmt_, "title": "95% high"}]},
+             "params": [{"name": "near", "select": {"type": "point", "nearest": True,
+                                                    "on": "mouseover", "clear": "mouseout"}}]},
+        ],
+        "config": CONFIG,
+        "usermeta": {"output": name, "kind": "band"},
+    }
+
+
+def difference_spec(name: str, labels: tuple[str, ...], horizon: int, scale: float,
+                    n: int) -> dict:
+    """Paired difference A - B over seeds: mean and its 95% confidence interval."""
+    _, unit = display(name, scale)
+    x = _x(horizon)
+    fmt_ = number_format(name)
+    short = " − ".join(label.split(":")[0] for label in labels)
+    return {
+        "$schema": SCHEMA,
+        "title": {"text": f"{BY_NAME[name].label}: {short} (paired, 95% interval)",
+                  "subtitle": "the difference is beyond luck where the band excludes 0"},
+        "width": "container", "height": HEIGHT,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "data": {"name": "series"},
+        "layer": [
+            {"data": {"values": [{"y": 0}]}, "mark": {"type": "rule", "color": "#888"},
+             "encoding": {"y": {"field": "y", "type": "quantitative"}}},
+            {"mark": {"type": "area", "opacity": 0.25, "color": SUPPORT_COLOUR},
+             "encoding": {"x": x, "y": {"field": "lo", "type": "quantitative",
+                                        "title": f"{short}, {unit}"},
+                          "y2": {"field": "hi"}}},
+            {"mark": {"type": "line", "color": SUPPORT_COLOUR, "strokeWidth": 2},
+             "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"}}},
+            {"mark": {"type": "point", "opacity": 0, "size": 40},
+             "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"},
+                          "tooltip": [{"field": "quarter"},
+                                      {"field": "mean", "format": fmt_, "title": short},
+                                      {"field": "lo", "format": fmt_, "title": "95% low"},
+                                      {"field": "hi", "format": fmt_, "title": "95% high"}]},
+             "params": [{"name": "near", "select": {"type": "point", "nearest": True,
+                                                    "on": "mouseover", "clear": "mouseout"}}]},
+        ],
+        "config": CONFIG,
+        "usermeta": {"output": name, "kind": "difference"},
+    }

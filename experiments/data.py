@@ -8,7 +8,11 @@
 - `failures`: one row per failed run (cell, seed, error).
 
 Works on any sweep directory, including one whose sweep failed or was interrupted: finished
-runs (run.json present) are read, failed runs listed, unfinished ones ignored.
+runs (run.json present) are read, failed runs listed, unfinished ones counted (`not_run`).
+Only the runs of the design in sweep.json (its cells and seeds) are read, and each finished
+run is verified (experiments.output.verify_run) against its folder, the cell's config hash in
+sweep.json and the checksums of its files: a corrupt run or a run of another cell, seed or
+configuration is left out of the tables and listed in `left_out` and `failures`.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from experiments.layout import (CELL_FILE, FAILED_FILE, MANIFEST, MODEL_TABLE, RUN_FILE,
+from experiments.layout import (FAILED_FILE, MANIFEST, MODEL_TABLE, RUN_FILE,
                                 RUNS_DIR, SCENARIO_ORDER, ExperimentSettings, sort_key)
+from experiments.output import read_json, verify_run
 from simulation.fiscal import INSTRUMENTS, LEVELS
 from simulation.outputs import BY_NAME, Output
 
@@ -115,6 +121,8 @@ class SweepData:
     cell_scenario: dict  # cell -> scenario
     configs: dict = field(default_factory=dict)  # (cell, seed) -> resolved config
     versions: list = field(default_factory=list)  # model versions of the finished runs
+    left_out: list = field(default_factory=list)  # (cell/seed, reason): corrupt or foreign
+    not_run: int = 0  # runs of the design with neither run.json nor failed.json
 
     def option(self, name: str, default: Any = None) -> Any:
         return self.settings.get("options", {}).get(name, SUMMARY_DEFAULTS.get(name, default))
@@ -207,49 +215,110 @@ def settings_of(manifest: dict) -> dict:
     return base
 
 
+def read_sweep_manifest(sweep_dir: Path) -> dict:
+    """sweep.json with the design and its identity; ValueError naming the file if unusable."""
+    path = Path(sweep_dir) / MANIFEST
+    again = ("re-run the sweep's command: it writes sweep.json anew and verifies every "
+             "finished run")
+    if not path.is_file():
+        raise ValueError(f"{path} is missing; {again}")
+    try:
+        manifest = read_json(path)
+    except OSError as err:
+        raise ValueError(f"{path} cannot be read ({err.strerror})") from None
+    except ValueError as err:
+        raise ValueError(f"{path.parent}/{err}; {again}") from None
+    identity = manifest.get("identity")
+    cells = identity.get("cells") if isinstance(identity, dict) else None
+    if not isinstance(cells, dict) or not all(isinstance(v, dict) and isinstance(
+            v.get("hash"), str) for v in cells.values()):
+        raise ValueError(f"{path} has no identity of its cells (written by an older version, "
+                         f"or edited): re-run the sweep into a new directory")
+    seeds = manifest.get("seeds")
+    if not isinstance(seeds, list) or not all(isinstance(x, int) and not isinstance(x, bool)
+                                              for x in seeds):
+        raise ValueError(f"{path}: seeds must be a list of integers")
+    if not isinstance(manifest.get("experiment"), dict):
+        raise ValueError(f"{path}: experiment must be a mapping of the experiment settings")
+    return manifest
+
+
 def collect(sweep_dir: Path) -> SweepData:
     sweep_dir = Path(sweep_dir)
-    manifest_path = sweep_dir / MANIFEST
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest = read_sweep_manifest(sweep_dir)
     settings = settings_of(manifest)
-    cell_params: dict[str, dict] = {}
+    design = manifest["identity"]["cells"]
+    design_seeds = set(manifest["seeds"])
+    cell_params: dict[str, dict] = {
+        cell: {k: v for k, v in (info.get("params") or {}).items() if k != "scenario"}
+        for cell, info in design.items()}
     cell_scenario: dict[str, str] = {}
+    opts = settings.get("options", {})
     frames, rows, failures, configs, versions = [], [], [], {}, set()
-    run_dirs = sorted((sweep_dir / RUNS_DIR).glob("*/seed*"))
-    for run_dir in run_dirs:
+    left_out: list[tuple[str, str]] = []
+    recorded = 0
+    for run_dir in sorted((sweep_dir / RUNS_DIR).glob("*/seed*")):
         cell = run_dir.parent.name
-        if cell not in cell_params:
-            info_path = run_dir.parent / CELL_FILE
-            info = json.loads(info_path.read_text()) if info_path.exists() else {}
-            cell_params[cell] = {k: v for k, v in info.get("params", {}).items()
-                                 if k != "scenario"}
+        match = re.fullmatch(r"seed(\d+)", run_dir.name)
+        if cell not in design or not match or int(match[1]) not in design_seeds \
+                or not run_dir.is_dir():
+            continue  # not of this sweep's design (an earlier design's seeds, or stray)
+        seed = int(match[1])
+        name = f"{cell}/seed{seed}"
         if (run_dir / RUN_FILE).exists():
-            meta = json.loads((run_dir / RUN_FILE).read_text())
-            df = pd.read_parquet(run_dir / MODEL_TABLE)
+            recorded += 1
+            check = verify_run(run_dir, cell, seed, design[cell]["hash"])
+            meta = check.meta or {}
+            if check.status == "ok":
+                try:
+                    df = pd.read_parquet(run_dir / MODEL_TABLE)
+                    missing = [c for c in ("step", *ID_COLUMNS[1:]) if c not in df.columns]
+                    if missing or df.empty:
+                        raise ValueError(f"it lacks the column(s) {', '.join(missing)}"
+                                         if missing else "it has no rows")
+                    metrics = run_metrics(df, meta["config"], opts)
+                except Exception as err:  # any unreadable table: leave the run out
+                    why = (f"it lacks the column {err.args[0]!r}" if isinstance(err, KeyError)
+                           else _short(err))
+                    check.status = "corrupt"
+                    check.reason = f"{MODEL_TABLE} cannot be used ({why})"
+            if check.status != "ok":
+                left_out.append((name, check.reason))
+                failures.append({"cell": cell, **cell_params[cell], "town": meta.get("town"),
+                                 "scenario": meta.get("scenario"), "seed": seed,
+                                 "error_type": ("corrupt run" if check.status == "corrupt"
+                                                else "run of another cell, seed or "
+                                                     "configuration"),
+                                 "error": check.reason})
+                continue
             cell_scenario[cell] = meta["scenario"]
-            configs[cell, int(meta["seed"])] = meta.get("config", {})
+            configs[cell, seed] = meta["config"]
             versions.add(str(meta.get("version")))
-            frames.append((cell, int(meta["seed"]), df))
+            frames.append((cell, seed, df, metrics))
         elif (run_dir / FAILED_FILE).exists():
-            fail = json.loads((run_dir / FAILED_FILE).read_text())
-            cell_scenario.setdefault(cell, fail.get("scenario") or "")
+            recorded += 1
+            try:
+                fail = read_json(run_dir / FAILED_FILE)
+            except (OSError, ValueError) as err:
+                fail = {"error": f"{FAILED_FILE} cannot be read ({_short(err)})",
+                        "error_type": "unreadable record"}
+            cell_scenario.setdefault(cell, str(fail.get("scenario") or ""))
             failures.append({"cell": cell, **cell_params[cell], "town": fail.get("town"),
-                             "scenario": fail.get("scenario"), "seed": fail.get("seed"),
+                             "scenario": fail.get("scenario"), "seed": seed,
                              "error_type": fail.get("error_type"), "error": fail.get("error")})
     dims = sorted({k for p in cell_params.values() for k in p})
     params = [k for k in dims if k != "town"]  # the table has its own town column
-    finished = sorted({c for c, _, _ in frames}, key=lambda c: _cell_key(
+    finished = sorted({c for c, _, _, _ in frames}, key=lambda c: _cell_key(
         c, cell_scenario, cell_params, dims))
     order = {c: i for i, c in enumerate(finished)}
     frames.sort(key=lambda x: (order[x[0]], x[1]))
-    opts = settings.get("options", {})
     tables = []
-    for cell, seed, df in frames:
+    for cell, seed, df, metrics in frames:
         ids = {"cell": cell, **{p: cell_params[cell].get(p) for p in params}}
         t = df.assign(**ids)
         tables.append(t)
         rows.append({**ids, "scenario": df["scenario"].iloc[0], "town": df["town"].iloc[0],
-                     "seed": seed, **run_metrics(df, configs[cell, seed], opts)})
+                     "seed": seed, **metrics})
     lead = ["cell", *params, "scenario", "town", "seed", "step"]
     if tables:
         table = pd.concat(tables, ignore_index=True)
@@ -263,7 +332,12 @@ def collect(sweep_dir: Path) -> SweepData:
                      pd.DataFrame(failures, columns=["cell", *params, "scenario", "town",
                                                      "seed", "error_type", "error"]),
                      finished, params, varying, cell_params, cell_scenario, configs,
-                     sorted(versions))
+                     sorted(versions), left_out, len(design) * len(design_seeds) - recorded)
+
+
+def _short(err: BaseException) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _cell_key(cell: str, scenarios: dict, params: dict, names: list) -> tuple:

@@ -3,9 +3,15 @@
 Seeds are `experiment.base_seed + k` for k < `experiment.replications`, the same in every cell
 (common random numbers), so results do not depend on the number of workers or the order of
 jobs. Every run is written as soon as it ends (experiments.output.write_run, atomically;
-run.json last). A finished run (run.json present) is never recomputed or overwritten: re-running
-a sweep into the same directory resumes it. A run that raises is recorded in failed.json and
-the other runs go on.
+run.json last, with the run's identity). A finished run (run.json present) is never recomputed
+or overwritten here: the main process (experiments.sweep) verifies the sweep directory before
+the jobs start, moving corrupt runs aside, so re-running a sweep into the same directory resumes
+it. A run that raises is recorded in failed.json and the other runs go on; a full disk stops
+the job (the error reaches the main process). While a run runs, `.running` in its directory
+holds the worker's pid, so the main process can tell which runs a killed worker was running.
+
+A worker process exits by itself within a second when the main process is gone (killed),
+so no worker outlives the sweep.
 
 This module is what the workers import: it does not load the aggregation and plotting code.
 """
@@ -17,33 +23,33 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hydra
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
-from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.experimental.callback import Callback
-from omegaconf import DictConfig, OmegaConf, read_write
+from hydra_plugins.hydra_joblib_launcher.config import JobLibLauncherConf
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.layout import (CELL_FILE, FAILED_FILE, MANIFEST, PROGRESS_FILE, RUN_FILE,
-                                RUNS_DIR, ExperimentSettings)
-from experiments.output import atomic_write, config_dict, one_line, project_version, simulate, \
-    write_run
-from simulation.config import ModelConfig, validate
+                                RUNNING_FILE, RUNS_DIR, ExperimentSettings, available_cpus)
+from experiments.output import (atomic_write, config_dict, config_hash, is_disk_error, one_line,
+                                project_version, remove_temporary_files, simulate, write_run)
+from simulation.config import ConfigError, ModelConfig, SectorKind, validate
 from simulation.presets import CONFIG_DIR, register_schema, to_model_config
 
 CONFIG_PATH = str(CONFIG_DIR)
 PROGRESS_EVERY = 1.0  # seconds between a job's progress lines (failures and the end always)
 MAX_LISTED = 6  # failed runs named per error on the terminal (failures.csv has them all)
+#: the environment variable through which workers learn the main process's pid
+MAIN_PID = "TASED_SWEEP_PID"
+MAX_FIRM_SCALE = 100.0  # firm_base.scale: at most this many times the preset's firms
+WATCH_EVERY = 0.5  # seconds between a worker's checks that the main process is alive
 
 # Overrides that never name a cell: experiment settings, seeds (the run directories carry
 # them) and Hydra's own.
@@ -73,8 +79,15 @@ class SweepConfig(ModelConfig):
 
 
 def register_schemas() -> None:
+    """The sweep's schema, and the joblib launcher with `experiment.workers` processes
+    (`hydra/launcher=joblib_workers`, the default of configs/sweep.yaml). Launcher settings
+    live in the launcher's own config, so `hydra/launcher=basic` (cells one after another in
+    the main process) works too."""
     register_schema()
-    ConfigStore.instance().store(name="sweep_schema", node=SweepConfig)
+    store = ConfigStore.instance()
+    store.store(name="sweep_schema", node=SweepConfig)
+    store.store(group="hydra/launcher", name="joblib_workers",
+                node=JobLibLauncherConf(n_jobs="${experiment.workers}"), provider="tased")
 
 
 # --------------------------------------------------------------------------- cells
@@ -117,12 +130,29 @@ def apply_firm_base(cfg: ModelConfig, scale: float, kinds: list[str]) -> ModelCo
     return validate(cfg)
 
 
+def check_firm_base(firm_base: dict) -> tuple[float, list[str]]:
+    """firm_base.scale and firm_base.kinds, checked (ConfigError naming the field)."""
+    scale, kinds = firm_base.get("scale"), firm_base.get("kinds")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale != scale \
+            or not 0 < scale <= MAX_FIRM_SCALE:
+        raise ConfigError(f"firm_base.scale: {scale!r} is outside the accepted range "
+                          f"(0, {MAX_FIRM_SCALE}]")
+    accepted = [k.value for k in SectorKind]
+    if not isinstance(kinds, list):
+        raise ConfigError(f"firm_base.kinds: {kinds!r} is not a list; accepted items: "
+                          f"{', '.join(accepted)}")
+    for i, kind in enumerate(kinds):
+        if kind not in accepted:
+            raise ConfigError(f"firm_base.kinds[{i}]: {kind!r} is not a sector kind; "
+                              f"accepted: {', '.join(accepted)}")
+    return float(scale), list(kinds)
+
+
 def model_config(data: dict) -> ModelConfig:
     """A job's config (plain data, experiment settings removed) as a validated ModelConfig."""
     data = dict(data)
-    firm_base = data.pop("firm_base")
-    return apply_firm_base(to_model_config(data), float(firm_base["scale"]),
-                           list(firm_base["kinds"]))
+    scale, kinds = check_firm_base(data.pop("firm_base"))
+    return apply_firm_base(to_model_config(data), scale, kinds)
 
 
 def model_data(cfg: DictConfig) -> dict:
@@ -138,8 +168,30 @@ def _json(path: Path, payload: dict) -> None:
                                                                  default=str)))
 
 
-def _same_config(meta: dict, cfg: ModelConfig) -> bool:
-    return meta.get("config") == json.loads(json.dumps(config_dict(cfg)))
+def cell_hash(cfg: ModelConfig) -> str:
+    """The hash every run of a cell carries in run.json (its configuration without seed)."""
+    return config_hash(config_dict(cfg))
+
+
+def cell_params(overrides: list[str], plain: dict, choices: dict) -> dict:
+    """The cell's parameter values: the chosen preset of a group override (scenario, town),
+    the resolved value of any other design override."""
+    params = {}
+    for o in design_overrides(overrides):
+        key = _key(o)
+        if key in choices:
+            params[key] = choices[key]
+        else:
+            node = plain
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            params[key] = node
+    return params
+
+
+def read_manifest(sweep_dir: Path) -> dict:
+    path = sweep_dir / MANIFEST
+    return json.loads(path.read_text()) if path.exists() else {}
 
 
 # --------------------------------------------------------------------------- progress
@@ -162,7 +214,8 @@ class Progress:
         self.started = float(info.get("started", time.time()))
         self.name = info.get("experiment", {}).get("name", "sweep")
         self.printed = 0.0
-        self.workers = max(1, int(info.get("experiment", {}).get("workers", 1)))
+        workers = int(info.get("experiment", {}).get("workers", 1))
+        self.workers = available_cpus() if workers == -1 else max(1, workers)
 
     def record(self, cell: str, seed: int, status: str, error: str = "") -> None:
         line = json.dumps({"cell": cell, "seed": seed, "status": status, "error": error,
@@ -211,6 +264,7 @@ def _clock(seconds: float) -> str:
 
 def run_cell(cfg: DictConfig) -> None:
     """One Hydra job: every replication of one design cell, each written as it finishes."""
+    watch_main_process()
     hc = HydraConfig.get()
     sweep_dir = Path(hc.sweep.dir)
     overrides = list(hc.overrides.task)
@@ -218,64 +272,95 @@ def run_cell(cfg: DictConfig) -> None:
     cell_dir = sweep_dir / RUNS_DIR / cell
     cell_dir.mkdir(parents=True, exist_ok=True)
     plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    params = {}
-    for o in design_overrides(overrides):
-        key = _key(o)
-        if key in hc.runtime.choices:
-            params[key] = hc.runtime.choices[key]
-        else:
-            node = plain
-            for part in key.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
-            params[key] = node
     _json(cell_dir / CELL_FILE, {"cell": cell, "overrides": design_overrides(overrides),
-                                 "params": params})
+                                 "params": cell_params(overrides, plain,
+                                                       dict(hc.runtime.choices))})
+    manifest = read_manifest(sweep_dir)
+    expected = manifest.get("identity", {}).get("cells", {}).get(cell, {}).get("hash")
     progress = Progress(sweep_dir)
     data = model_data(cfg)
     try:
         base, base_error = model_config(data), None
+        if expected is not None and cell_hash(base) != expected:
+            raise RuntimeError(f"the configuration of cell {cell} (hash {cell_hash(base)}) is "
+                               f"not the one checked before the sweep ({expected})")
     except Exception as err:  # one bad cell must not stop the sweep: each run records it
         base, base_error = None, err
+    source = manifest.get("source")
     for seed in seeds(cfg.experiment):
         run_dir = cell_dir / f"seed{seed}"
-        status, error = _run_one(run_dir, base, base_error, seed, data, cell, overrides)
+        status, error = _run_one(run_dir, base, base_error, seed, data, cell, overrides,
+                                 source)
         if status != "skipped":
             progress.record(cell, seed, status, error)
 
 
 def _run_one(run_dir: Path, base: ModelConfig | None, base_error: Exception | None, seed: int,
-             data: dict, cell: str, overrides: list[str]) -> tuple[str, str]:
-    """Run and write one replication; returns (status, error)."""
+             data: dict, cell: str, overrides: list[str],
+             source: str | None = None) -> tuple[str, str]:
+    """Run and write one replication; returns (status, error). A finished run is skipped (the
+    main process verified it); a full disk is raised, every other error recorded."""
+    if (run_dir / RUN_FILE).exists():
+        return "skipped", ""
     model_cfg = None
     if base is not None:
         model_cfg = copy.deepcopy(base)
         model_cfg.seed = seed
-    finished = run_dir / RUN_FILE
-    if finished.exists():
-        meta = json.loads(finished.read_text())
-        if model_cfg is None or _same_config(meta, model_cfg):
-            return "skipped", ""
-        return "conflict", ("a finished run of a different configuration is already there "
-                            "and is kept: write this sweep to another directory "
-                            "(experiment.out_dir=...) or remove the old one")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    remove_temporary_files(run_dir)  # left by a process killed while writing
+    marker = run_dir / RUNNING_FILE
+    marker.write_text(str(os.getpid()))
     try:
         if base_error is not None:
             raise base_error
         start = time.perf_counter()
         model_df, firm_df = simulate(model_cfg)
-        write_run(run_dir, model_cfg, model_df, firm_df, time.perf_counter() - start)
+        write_run(run_dir, model_cfg, model_df, firm_df, time.perf_counter() - start,
+                  cell=cell, source=source)
         (run_dir / FAILED_FILE).unlink(missing_ok=True)
         return "done", ""
     except Exception as err:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        if is_disk_error(err):
+            raise
         config = config_dict(model_cfg) if model_cfg is not None else dict(data, seed=seed)
-        _json(run_dir / FAILED_FILE, {
-            "cell": cell, "overrides": design_overrides(overrides), "seed": seed,
-            "scenario": config.get("scenario"), "town": config.get("town", {}).get("name"),
-            "error": one_line(err), "error_type": type(err).__name__,
-            "traceback": traceback.format_exc(limit=6), "version": project_version(),
-            "config": config})
+        record_failure(run_dir, cell, overrides, seed, config, one_line(err),
+                       type(err).__name__, traceback.format_exc(limit=6))
         return "failed", one_line(err)
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def record_failure(run_dir: Path, cell: str, overrides: list[str], seed: int, config: dict,
+                   error: str, error_type: str, trace: str = "") -> None:
+    town = config.get("town")
+    _json(run_dir / FAILED_FILE, {
+        "cell": cell, "overrides": design_overrides(overrides), "seed": seed,
+        "scenario": config.get("scenario"),
+        "town": town.get("name") if isinstance(town, dict) else town,
+        "error": error, "error_type": error_type, "traceback": trace,
+        "version": project_version(), "config": config})
+
+
+_watching = False
+
+
+def watch_main_process() -> None:
+    """In a worker process: exit as soon as the process that started it is gone (the main
+    process was killed), instead of idling until loky's timeout."""
+    global _watching
+    main = os.environ.get(MAIN_PID, "")
+    if _watching or not main.isdigit() or int(main) == os.getpid():
+        return
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_EVERY)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="tased-watch-main", daemon=True).start()
+    _watching = True
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -290,86 +375,14 @@ class Outcome:
     failures: list = field(default_factory=list)
     report: Path | None = None
     error: str = ""
+    left_out: list = field(default_factory=list)  # (cell/seed, reason) left out of the report
+    not_run: int = 0  # runs of the design with neither run.json nor failed.json
 
 
 OUTCOME = Outcome()
 
 
-def expand_jobs(config: DictConfig) -> list[list[str]]:
-    """The jobs' override lists, exactly as Hydra's basic sweeper will build them."""
-    params = [f"{k}={v}" for k, v in (config.hydra.sweeper.get("params") or {}).items()]
-    arguments = params + list(config.hydra.overrides.task)
-    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
-    batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
-    return [list(job) for batch in batches for job in batch]
-
-
-def _experiment_file(config: DictConfig) -> str:
+def experiment_file(choice: str | None) -> str:
     """The text of the experiment file the sweep used (kept with its results)."""
-    choice = config.hydra.runtime.choices.get("experiment")
     path = Path(CONFIG_PATH) / "experiment" / f"{choice}.yaml"
     return path.read_text() if choice and path.exists() else ""
-
-
-def source_revision() -> str:
-    """The source tree's git commit (and whether it had uncommitted changes), if any."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
-                             capture_output=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, text=True, capture_output=True, timeout=10,
-                               check=True).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return f"git {sha}" + (" with uncommitted changes" if dirty else "")
-
-
-class SweepCallback(Callback):
-    """Writes the sweep's design before the jobs start (the command aggregates after they
-    end, experiments.sweep.main)."""
-
-    # Hydra turns exceptions in callbacks into warnings: stop the sweep explicitly instead.
-    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        try:
-            self._start(config)
-        except Exception as err:
-            print(f"error: {one_line(err)}", file=sys.stderr)
-            raise SystemExit(2) from err
-
-    def _start(self, config: DictConfig) -> None:
-        sweep_dir = Path(str(config.hydra.sweep.dir))
-        # Jobs re-resolve interpolations with their own overrides (a swept town would scatter
-        # runs over several directories): pin the directory the main process resolved.
-        with read_write(config.hydra.overrides):
-            quoted = str(sweep_dir).replace("\\", "\\\\").replace("'", "\\'")
-            config.hydra.overrides.hydra.append(f"hydra.sweep.dir='{quoted}'")
-        jobs = expand_jobs(config)
-        cells = [cell_name(job) for job in jobs]
-        duplicates = sorted({c for c in cells if cells.count(c) > 1})
-        if duplicates:
-            raise ValueError(
-                f"several jobs map to the same cell {duplicates[0]!r}: they differ only in "
-                f"experiment settings or seed; set experiment.base_seed and "
-                f"experiment.replications instead of sweeping them")
-        settings = config.experiment
-        run_seeds = seeds(settings)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        already = sum((sweep_dir / RUNS_DIR / c / f"seed{s}" / RUN_FILE).exists()
-                      for c in cells for s in run_seeds)
-        total = len(cells) * len(run_seeds)
-        _json(sweep_dir / MANIFEST, {
-            "experiment": OmegaConf.to_container(settings, resolve=True),
-            "command": " ".join(["tased-experiment", *sys.argv[1:]]),
-            "overrides": list(config.hydra.overrides.task),
-            "sweeper_params": OmegaConf.to_container(config.hydra.sweeper.get("params") or {}),
-            "town": str(config.town.name), "steps": int(config.steps),
-            "cells": cells, "seeds": run_seeds, "total_runs": total, "already_done": already,
-            "started": time.time(), "version": project_version(),
-            "source": source_revision(), "experiment_file": _experiment_file(config)})
-        (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
-        OUTCOME.sweep_dir = sweep_dir
-        skip = f" ({already} already finished, skipped)" if already else ""
-        print(f"[{settings.name}] {len(cells)} cells x {len(run_seeds)} seeds = {total} runs"
-              f"{skip}, {settings.workers} worker(s) -> {sweep_dir}", file=sys.stderr,
-              flush=True)

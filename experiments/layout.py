@@ -6,13 +6,17 @@ Layout of a sweep directory (default results/experiments/<experiment>/<town>/):
     sweep.json                 the design: cells, seeds, command, experiment settings
     runs/<cell>/cell.json      the cell's overrides and parameter values
     runs/<cell>/seed<k>/       one run: model.parquet, firms.parquet, config.yaml, run.json
-                               (written last), or failed.json with the error and config
+                               (written last, with the run's identity: cell, scenario, town,
+                               seed, config hash, code version, checksums of its files), or
+                               failed.json with the error and config
+    corrupt/<time>/<cell>/seed<k>/   corrupt runs moved aside on resume (then run again)
     jobs/<n>/                  Hydra's record of each job (config, overrides, log)
     table.parquet, summary.csv, failures.csv, figures/, report.md   (from aggregation)
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +29,7 @@ FIRM_TABLE = "firms.parquet"
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"  # written last: its presence marks a finished run
 FAILED_FILE = "failed.json"
+RUNNING_FILE = ".running"  # the pid of the process running it, while it runs
 
 # a sweep
 MANIFEST = "sweep.json"
@@ -36,6 +41,13 @@ SUMMARY = "summary.csv"
 FAILURES = "failures.csv"
 REPORT = "report.md"
 FIGURES = "figures"
+CORRUPT_DIR = "corrupt"  # corrupt runs moved aside on resume
+
+#: names that become directory names (town, experiment, scenario labels)
+NAME_PATTERN = r"[A-Za-z0-9_-]+"
+#: figure formats the report can draw
+FORMATS = ("png", "svg", "pdf")
+MAX_REPLICATIONS = 10_000
 
 #: the scenarios in display order (configs/scenarios.yaml) and their colours in every figure
 SCENARIOS = scenarios()
@@ -53,12 +65,17 @@ class ExperimentSettings:
     analysis: str = "scenario_comparison"
     #: parameters of that analysis
     options: dict = field(default_factory=dict)
+    #: seeds per cell, 1 to MAX_REPLICATIONS
     replications: int = 20
     #: seeds are base_seed, base_seed + 1, ... in every cell (common random numbers)
     base_seed: int = 0
-    #: cells run in parallel (joblib processes); 1 runs them one after another
-    workers: int = 2
+    #: cells run in parallel (joblib processes), at most the number of CPUs; -1 uses every
+    #: CPU; 1 runs them one after another
+    workers: int = -1
     out_dir: str = "results/experiments"
+    #: start afresh: move an existing sweep directory aside (to <dir>.old-<time>); without
+    #: it, a directory of another experiment or configuration is refused (also `--force-new`)
+    force_new: bool = False
     #: scenario of the paired differences ("compared with baseline")
     reference: str = "baseline"
     #: final-step outcomes in the report's tables and bar charts
@@ -71,6 +88,14 @@ class ExperimentSettings:
         "non_cfe_jobs", "residents", "public_cost_cumulative"])
     #: figure formats
     formats: list = field(default_factory=lambda: ["png"])
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (what `experiment.workers=-1` uses)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def sort_key(value) -> tuple:

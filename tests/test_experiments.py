@@ -12,8 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from experiments.output import config_hash
 from simulation.outputs import BY_NAME as REPORTERS
 from simulation.presets import options
+from test_hostile_support import FAILING_CELL, inject
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -31,15 +33,16 @@ def command(name: str) -> list[str]:
     return [sys.executable, "-m", module[name]]
 
 
-def run(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+def run(name: str, *args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*command(name), *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=600)
+                          timeout=600, env={**os.environ, **(env or {})})
 
 
-def sweep(tmp_path: Path, experiment: str, *args: str, out: str = "out"):
+def sweep(tmp_path: Path, experiment: str, *args: str, out: str = "out",
+          env: dict | None = None):
     """Run an experiment into tmp_path/out; returns (result, sweep directory)."""
     res = run("tased-experiment", f"experiment={experiment}", *args,
-              f"experiment.out_dir={tmp_path / out}", cwd=tmp_path)
+              f"experiment.out_dir={tmp_path / out}", cwd=tmp_path, env=env)
     return res, tmp_path / out / experiment / TOWNS.get(experiment, "sokol")
 
 
@@ -125,16 +128,19 @@ def test_main_job_figures_come_as_png_and_svg_with_paired_differences(tmp_path):
 
 
 def test_failing_run_is_recorded_and_the_others_are_aggregated(tmp_path):
+    # the model raises in every run of the cell with management quality 0.9 (fault injection)
+    env = inject(tmp_path / "inject", FAILING_CELL)
     res, out = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=top_down",
-                     "cluster.management_quality=0.6,1.5")
-    assert res.returncode != 0
-    assert "2 run(s) failed" in res.stderr and "cluster.management_quality" in res.stderr
-    assert "cluster.management_quality=1.5__scenario=top_down__steps=8/seed0" in res.stderr
-    bad = out / "runs" / "cluster.management_quality=1.5__scenario=top_down__steps=8"
+                     "cluster.management_quality=0.6,0.9", env=env)
+    assert res.returncode == 1
+    assert "2 run(s) failed" in res.stderr and "injected failure of the model" in res.stderr
+    assert "cluster.management_quality=0.9__scenario=top_down__steps=8/seed0" in res.stderr
+    assert len([x for x in res.stderr.splitlines() if x.startswith("error:")]) == 1
+    bad = out / "runs" / "cluster.management_quality=0.9__scenario=top_down__steps=8"
     for seed in range(SEEDS):
         failed = json.loads((bad / f"seed{seed}" / "failed.json").read_text())
-        assert "outside the accepted range" in failed["error"]
-        assert failed["config"]["cluster"]["management_quality"] == 1.5
+        assert "injected failure of the model" in failed["error"]
+        assert failed["config"]["cluster"]["management_quality"] == 0.9
         assert failed["seed"] == seed and not (bad / f"seed{seed}" / "run.json").exists()
     good = out / "runs" / "cluster.management_quality=0.6__scenario=top_down__steps=8"
     assert all((good / f"seed{s}" / "run.json").exists() for s in range(SEEDS))
@@ -143,7 +149,7 @@ def test_failing_run_is_recorded_and_the_others_are_aggregated(tmp_path):
     assert set(table["cluster.management_quality"]) == {0.6}
     assert len(table) == SEEDS * (STEPS + 1)
     failures = pd.read_csv(out / "failures.csv")
-    assert len(failures) == SEEDS and set(failures["cluster.management_quality"]) == {1.5}
+    assert len(failures) == SEEDS and set(failures["cluster.management_quality"]) == {0.9}
     assert "## Failed runs" in (out / "report.md").read_text()
 
     # the standalone command rebuilds everything from the directory alone
@@ -154,6 +160,27 @@ def test_failing_run_is_recorded_and_the_others_are_aggregated(tmp_path):
     assert "failures.csv (2 failed runs)" in agg.stderr
     pd.testing.assert_frame_equal(pd.read_parquet(out / "table.parquet"), table)
     assert "## Failed runs" in (out / "report.md").read_text()
+
+    # without the fault, the same command runs the failed runs again and only them
+    before = finished_runs(out)
+    res, _ = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=top_down",
+                   "cluster.management_quality=0.6,0.9")
+    assert res.returncode == 0, res.stderr
+    assert f"({len(before)} already finished, skipped)" in res.stderr
+    after = finished_runs(out)
+    assert len(after) == 2 * SEEDS and {p: after[p] for p in before} == before
+    assert not (out / "failures.csv").exists()
+
+
+def test_a_value_out_of_range_in_one_cell_stops_the_sweep_before_anything_runs(tmp_path):
+    res, out = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=top_down",
+                     "cluster.management_quality=0.6,1.5")
+    assert res.returncode == 2
+    assert res.stderr.startswith("error: cluster.management_quality: 1.5 is outside the "
+                                 "accepted range [0.0, 1.0]")
+    assert "cell cluster.management_quality=1.5__scenario=top_down__steps=8" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
 
 
 def test_aggregate_rejects_a_directory_that_is_not_a_sweep(tmp_path):
@@ -199,17 +226,38 @@ def test_interrupted_sweep_resumes_without_recomputing_finished_runs(tmp_path):
 def test_a_finished_run_of_another_configuration_is_never_overwritten(tmp_path):
     res, out = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=baseline")
     assert res.returncode == 0, res.stderr
-    # as if the experiment file had changed since seed 1 ran: its stored config differs
+    # as if seed 1 had been run with another configuration (a sound run, hash and all)
     path = out / "runs" / "scenario=baseline__steps=8" / "seed1" / "run.json"
     meta = json.loads(path.read_text())
     meta["config"]["urban"]["investment_per_step"] += 1.0
+    meta["config_hash"] = config_hash(meta["config"])
     path.write_text(json.dumps(meta))
     before = finished_runs(out)
     res, _ = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=baseline")
-    assert res.returncode != 0
-    assert "a finished run of a different configuration is already there" in res.stderr
-    assert "scenario=baseline__steps=8/seed1" in res.stderr
+    assert res.returncode == 1
+    assert "1 run(s) left out of the report" in res.stderr
+    assert "scenario=baseline__steps=8/seed1: its configuration" in res.stderr
+    assert "is not this sweep's" in res.stderr
     assert finished_runs(out) == before and json.loads(path.read_text()) == meta
+    assert len(pd.read_csv(out / "summary.csv")) == SEEDS - 1  # left out of the report
+
+
+def test_a_corrupt_finished_run_is_moved_aside_and_run_again(tmp_path):
+    res, out = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=baseline")
+    assert res.returncode == 0, res.stderr
+    table = (out / "table.parquet").read_bytes()
+    run_dir = out / "runs" / "scenario=baseline__steps=8" / "seed1"
+    model = (run_dir / "model.parquet").read_bytes()
+    (run_dir / "model.parquet").write_bytes(model[: len(model) // 2])  # truncated
+    res, _ = sweep(tmp_path, "scenario_comparison", *TINY, "scenario=baseline")
+    assert res.returncode == 0, res.stderr
+    assert "scenario=baseline__steps=8/seed1 is corrupt (model.parquet does not match" \
+        in res.stderr
+    assert "(1 already finished, skipped)" in res.stderr
+    assert (run_dir / "model.parquet").read_bytes() == model
+    assert (out / "table.parquet").read_bytes() == table
+    aside = list((out / "corrupt").glob("*/scenario=baseline__steps=8/seed1/model.parquet"))
+    assert len(aside) == 1 and aside[0].read_bytes() == model[: len(model) // 2]
 
 
 def test_serial_and_parallel_sweeps_give_identical_tables(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from simulation.config.policy import (CfeConfig, ClusterConfig, ShockConfig, Tas
 from simulation.config.town import TownConfig
 
 MAX_SEED = 2**63 - 1
+#: labels that become parts of directory names (town.name, scenario) accept these only
+SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass
@@ -97,6 +100,10 @@ def omegaconf_message(err: OmegaConfBaseException) -> str:
 def validate(cfg: ModelConfig) -> ModelConfig:
     """Check every field against its range, then the cross-field rules. Returns cfg."""
     _check_ranges(cfg, "")
+    for where, label in (("town.name", cfg.town.name), ("scenario", cfg.scenario)):
+        if not isinstance(label, str) or not SAFE_NAME.fullmatch(label):
+            raise ConfigError(f"{where}: {label!r} is not accepted; it names output "
+                              f"directories: use letters, digits, '_' and '-' only")
     names = [s.name for s in cfg.town.sectors]
     if not names:
         raise ConfigError("town.sectors: at least one sector is required")
@@ -113,7 +120,11 @@ def validate(cfg: ModelConfig) -> ModelConfig:
     if cfg.tased.start_step >= cfg.steps:
         raise ConfigError(f"tased.start_step: {cfg.tased.start_step} must be below steps "
                           f"({cfg.steps}), accepted range [0, {cfg.steps - 1}]")
-    if cfg.cluster.founder != ClusterFounder.nobody and cfg.cluster.start_step >= cfg.steps:
+    # every start step against the horizon; without a cluster policy the default start step
+    # is unused, so only a value set on purpose is checked (a short run keeps the default)
+    default_start = ClusterConfig.__dataclass_fields__["start_step"].default
+    if cfg.cluster.start_step >= cfg.steps and (cfg.cluster.founder != ClusterFounder.nobody
+                                                or cfg.cluster.start_step != default_start):
         raise ConfigError(f"cluster.start_step: {cfg.cluster.start_step} must be below steps "
                           f"({cfg.steps}), accepted range [0, {cfg.steps - 1}]")
     if cfg.shock.step >= cfg.steps:
