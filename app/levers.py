@@ -135,7 +135,7 @@ LEVERS: tuple[Lever, ...] = (
           "select", "tased.enabled", values=("on", "off"),
           to_widget=lambda v: "on" if v else "off", to_config=lambda v: v == "on"),
     _slider("support_end_step", "Support ends (quarter)",
-            "Quarter at which public cluster money stops: the grant to the cluster management "
+            "Quarter at which public cluster money stops: the money for the cluster management "
             "company (CMC) and the membership and joint-project subsidies. End it early to "
             "see whether a state-made cluster survives on its own. A run lasts "
             f"{HORIZON} quarters.", "cluster.support_end_step", 1, hi=HORIZON, integer=True),
@@ -174,11 +174,12 @@ LEVERS: tuple[Lever, ...] = (
             "Public money for membership and joint-R&D subsidies to priority-sector members "
             "while support lasts, mln RUB per quarter for the whole town (70% federal, 30% "
             "regional).", "cluster.subsidy_budget", 1.0, hi=100.0),
-    _slider("public_funding", "CMC grant (mln RUB/q)",
-            "Public operating grant to a CMC founded by the authorities (cluster_only, "
-            "top_down) while support lasts, mln RUB per quarter for the whole town. Without "
-            "it the CMC lives on members' fees and dissolves if they do not cover its running "
-            "cost.", "cluster.public_funding", 0.5, hi=20.0),
+    _slider("public_funding", "CMC public money cap (mln RUB/q)",
+            "Most the authorities pay a CMC they founded (cluster_only, top_down) each quarter "
+            "while support lasts, for the whole town: they cover the costs members' fees do "
+            "not, up to this cap; money not needed is not paid. After support ends the CMC "
+            "lives on fees and dissolves if they do not cover its costs.",
+            "cluster.public_funding", 0.5, hi=20.0),
     Lever("scenario_b", "Compare with (B)",
           "A second configuration run beside A on the same town and seed, drawn dashed on "
           "every plot: the paired comparison researchers use. 'none' runs A alone.",

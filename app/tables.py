@@ -35,7 +35,7 @@ SETTING_ROWS = (
     ("Priority sectors", lambda c: _enum(c.cluster.priority_rule)),
     ("CFE procurement", lambda c: _enum(c.cluster.procurement_rule)),
     ("Cluster subsidies", lambda c: f"{c.cluster.subsidy_budget:g} mln RUB/q"),
-    ("CMC grant", lambda c: f"{c.cluster.public_funding:g} mln RUB/q"),
+    ("CMC public money cap", lambda c: f"{c.cluster.public_funding:g} mln RUB/q"),
     ("Fee match ratio", lambda c: f"{c.cluster.match_ratio:g}"),
 )
 

@@ -84,8 +84,8 @@ OPTION_OUTPUTS = ("primary", "diffusion")
 
 
 def check_analysis(s: dict, where: str = "experiment") -> None:
-    """The analysis is one of experiments.analysis.ANALYSES (imports the plotting code)."""
-    from experiments.analysis import ANALYSES
+    """The analysis is one of experiments.report.ANALYSES (imports the plotting code)."""
+    from experiments.report import ANALYSES
 
     if s.get("analysis") not in ANALYSES:
         raise ValueError(f"{where}.analysis: {s.get('analysis')!r} is not an analysis; "

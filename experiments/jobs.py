@@ -314,9 +314,9 @@ def _run_one(run_dir: Path, base: ModelConfig | None, base_error: Exception | No
         if base_error is not None:
             raise base_error
         start = time.perf_counter()
-        model_df, firm_df = simulate(model_cfg)
-        write_run(run_dir, model_cfg, model_df, firm_df, time.perf_counter() - start,
-                  cell=cell, source=source)
+        tables = simulate(model_cfg)
+        write_run(run_dir, model_cfg, tables, time.perf_counter() - start, cell=cell,
+                  source=source)
         (run_dir / FAILED_FILE).unlink(missing_ok=True)
         return "done", ""
     except Exception as err:

@@ -5,7 +5,8 @@ Layout of a sweep directory (default results/experiments/<experiment>/<town>/):
 
     sweep.json                 the design: cells, seeds, command, experiment settings
     runs/<cell>/cell.json      the cell's overrides and parameter values
-    runs/<cell>/seed<k>/       one run: model.parquet, firms.parquet, config.yaml, run.json
+    runs/<cell>/seed<k>/       one run: model.parquet, firms.parquet, projects.parquet,
+                               config.yaml, run.json
                                (written last, with the run's identity: cell, scenario, town,
                                seed, config hash, code version, checksums of its files), or
                                failed.json with the error and config
@@ -26,6 +27,7 @@ from simulation.presets import scenarios
 # one run
 MODEL_TABLE = "model.parquet"
 FIRM_TABLE = "firms.parquet"
+PROJECT_TABLE = "projects.parquet"  # one row per investment project (ODD 2.10)
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"  # written last: its presence marks a finished run
 FAILED_FILE = "failed.json"

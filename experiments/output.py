@@ -1,7 +1,7 @@
 """Running one configuration and writing its outputs atomically, with the run's identity.
 
-A finished run directory holds model.parquet, firms.parquet, config.yaml and run.json, written
-last. run.json carries the run's identity: cell (in a sweep), scenario, town, seed, the hash
+A finished run directory holds model.parquet, firms.parquet, projects.parquet, config.yaml and
+run.json, written last. run.json carries the run's identity: cell (in a sweep), scenario, town, seed, the hash
 of its resolved configuration (seed left out, so every seed of a cell shares it), the code
 version and the SHA-256 of every file it wrote; `verify_run` checks a run against them.
 """
@@ -20,12 +20,12 @@ from enum import Enum
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import yaml
 
-from experiments.layout import CONFIG_FILE, FIRM_TABLE, MODEL_TABLE, RUN_FILE
+from experiments.layout import CONFIG_FILE, FIRM_TABLE, MODEL_TABLE, PROJECT_TABLE, RUN_FILE
 from simulation.config import ModelConfig
 
 if TYPE_CHECKING:  # imported when a run starts: a command that stops on bad input is quick
@@ -36,7 +36,7 @@ YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml when avai
 #: errors of the file system that stop every later write too (a full disk, a read-only mount)
 DISK_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EIO}
 #: the files whose checksums run.json records
-CHECKED_FILES = (MODEL_TABLE, FIRM_TABLE, CONFIG_FILE)
+CHECKED_FILES = (MODEL_TABLE, FIRM_TABLE, PROJECT_TABLE, CONFIG_FILE)
 #: what run.json must hold to be verified
 IDENTITY_KEYS = ("cell", "scenario", "town", "seed", "config_hash", "version", "checksums",
                  "config")
@@ -142,48 +142,31 @@ def config_dict(cfg: ModelConfig) -> dict[str, Any]:
     return plain(dataclasses.asdict(cfg))
 
 
-def simulate(cfg: ModelConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one configuration; return the per-step and the firm-level tables."""
+class RunTables(NamedTuple):
+    """What one run writes: per quarter, per firm (at `output.firm_steps` and the end) and
+    per investment project."""
+
+    model: pd.DataFrame
+    firms: pd.DataFrame
+    projects: pd.DataFrame
+
+
+PROJECT_COLUMNS = ["kind", "key", "entered", "exited", "sector", "planned_jobs", "project_jobs",
+                   "project_capex", "employees", "investment", "resident", "footloose",
+                   "tax_forgone"]
+
+
+def simulate(cfg: ModelConfig) -> RunTables:
+    """Run one configuration; return its tables."""
     import pandas as pd
 
+    from simulation import outputs
     from simulation.model import ClusterModel
 
     model = ClusterModel(cfg)
-    try:
-        model.run()
-        return pd.DataFrame(model.records), pd.DataFrame(model.firm_records)
-    finally:
-        release(model)
-
-
-def release(model: Any, depth: int = 4) -> None:
-    """Let a finished model be freed: empty the NumPy object arrays it holds.
-
-    The model's agents sit in NumPy object arrays, and NumPy arrays are invisible to Python's
-    cycle collector, so an agent -> model -> array -> agent cycle is never collected and every
-    model would stay in memory (about 0.5 MB each, measured over 2,000 runs in one process).
-    Emptying the model's own attributes afterwards frees the rest by reference counting at
-    once, instead of at the next full collection (which let the heap grow between them).
-    """
-    seen: set[int] = set()
-    todo = [(model, 0)]
-    while todo:
-        obj, level = todo.pop()
-        if id(obj) in seen or level > depth:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, np.ndarray):
-            if obj.dtype == object:
-                obj.fill(None)
-        elif isinstance(obj, dict):
-            todo.extend((v, level + 1) for v in obj.values())
-        elif isinstance(obj, (list, tuple)):
-            todo.extend((v, level + 1) for v in obj[:64])
-        elif type(obj).__module__.startswith(("simulation.", "mesa.")) \
-                and hasattr(obj, "__dict__"):
-            todo.extend((v, level + 1) for v in vars(obj).values())
-    if hasattr(model, "__dict__"):
-        vars(model).clear()
+    model.run()
+    return RunTables(pd.DataFrame(model.records), pd.DataFrame(model.firm_records),
+                     pd.DataFrame(outputs.project_rows(model), columns=PROJECT_COLUMNS))
 
 
 def summarise(model_df: pd.DataFrame) -> dict[str, float]:
@@ -242,9 +225,8 @@ def _naming(err: OSError, path: Path) -> OSError:
     return OSError(code, os.strerror(code), str(path))
 
 
-def write_run(out_dir: Path, cfg: ModelConfig, model_df: pd.DataFrame,
-              firm_df: pd.DataFrame, elapsed: float, cell: str | None = None,
-              source: str | None = None) -> dict[str, Any]:
+def write_run(out_dir: Path, cfg: ModelConfig, tables: RunTables, elapsed: float,
+              cell: str | None = None, source: str | None = None) -> dict[str, Any]:
     """Write the run's tables, resolved config and run.json (last, as the completion mark).
 
     run.json holds the run's identity: `cell` (None outside a sweep), scenario, town, seed,
@@ -257,10 +239,11 @@ def write_run(out_dir: Path, cfg: ModelConfig, model_df: pd.DataFrame,
             "steps": cfg.steps, "config_hash": config_hash(config),
             "version": project_version(),
             "source": source_revision() if source is None else source,
-            "elapsed_seconds": elapsed, "summary": summarise(model_df)}
-    model_df = model_df.assign(scenario=cfg.scenario, town=cfg.town.name, seed=cfg.seed)
+            "elapsed_seconds": elapsed, "summary": summarise(tables.model)}
+    model_df = tables.model.assign(scenario=cfg.scenario, town=cfg.town.name, seed=cfg.seed)
     atomic_write(out_dir / MODEL_TABLE, lambda p: model_df.to_parquet(p, index=False))
-    atomic_write(out_dir / FIRM_TABLE, lambda p: firm_df.to_parquet(p, index=False))
+    atomic_write(out_dir / FIRM_TABLE, lambda p: tables.firms.to_parquet(p, index=False))
+    atomic_write(out_dir / PROJECT_TABLE, lambda p: tables.projects.to_parquet(p, index=False))
     text = yaml.dump(config, Dumper=YAML_DUMPER, sort_keys=False)
     atomic_write(out_dir / CONFIG_FILE, lambda p: Path(p).write_text(text))
     meta["checksums"] = {name: file_checksum(out_dir / name) for name in CHECKED_FILES}

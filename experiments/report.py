@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments import plots
+from experiments import plots, projects
 from experiments.analysis import (ANALYSES as QUESTIONS, Finding, bands, by_seed, cell_label, ci_text,
                                   estimate, estimates, md_table, n_seeds, paired,
                                   reference_cell, styles, value_text)
@@ -58,6 +58,7 @@ def write_report(data: SweepData, figures: bool = True) -> Path:
     for heading, table in finding.tables:
         out += [f"## {heading}", "", table, ""]
     out += _fiscal(data)
+    out += projects.section(data, writer if figures else None)
     if figures:
         _generic_figures(data, writer)
         out += ["## Figures", ""]

@@ -28,7 +28,7 @@ from experiments.cli import (RunFailure, UsageError, check_flags, check_output_d
                              parse_overrides, quiet_hydra, quote, resolved, run_command,
                              split_flags)
 from experiments.layout import (CONFIG_FILE, FAILED_FILE, FIRM_TABLE, MODEL_TABLE,
-                                RUN_FILE)
+                                PROJECT_TABLE, RUN_FILE)
 from experiments.output import one_line, simulate, summary_line, write_run
 from simulation.config import ConfigError
 from simulation.presets import CONFIG_DIR, register_schema, to_model_config
@@ -94,7 +94,8 @@ def check_arguments(argv: list[str]) -> list[str]:
 
 
 #: what a run directory holds (Hydra's record and log, the run's files)
-RUN_ENTRIES = {".hydra", MODEL_TABLE, FIRM_TABLE, CONFIG_FILE, RUN_FILE, FAILED_FILE}
+RUN_ENTRIES = {".hydra", MODEL_TABLE, FIRM_TABLE, PROJECT_TABLE, CONFIG_FILE, RUN_FILE,
+               FAILED_FILE}
 
 
 def _refuse_foreign(run_dir: Path, key: str) -> None:
@@ -129,10 +130,10 @@ def run_one(cfg: DictConfig) -> None:
         (out_dir / RUN_FILE).unlink()  # the old run is no longer finished from here on
     start = time.perf_counter()
     try:
-        model_df, firm_df = simulate(model_cfg)
+        tables = simulate(model_cfg)
     except Exception as err:
         raise RunFailure(f"the run failed: {type(err).__name__}: {one_line(err)}") from err
-    meta = write_run(out_dir, model_cfg, model_df, firm_df, time.perf_counter() - start)
+    meta = write_run(out_dir, model_cfg, tables, time.perf_counter() - start)
     print(summary_line(meta))
     print(f"output: {out_dir}")
 

@@ -164,11 +164,18 @@ class FirmTable(Table):
                        width="knowledge_dims")
     past_partners = Column(np.int64, -1, "ids of past partners, newest last, -1 empty",
                            width="memory")
-    agent = Column(object, None, "the firm's Mesa agent")
+    #: a weak reference: the model keeps its agents alive, and NumPy arrays are invisible to
+    #: Python's cycle collector, so a strong agent -> model -> table -> agent cycle would keep
+    #: every finished model in memory
+    agent = Column(object, None, "weak reference to the firm's Mesa agent")
 
     def __init__(self, knowledge_dims: int, memory: int, capacity: int = 256) -> None:
         super().__init__(capacity, knowledge_dims=knowledge_dims, memory=memory)
         self._row_of = np.full(capacity, -1, dtype=np.int64)  # Mesa id -> row
+
+    def agents(self, rows: np.ndarray) -> list:
+        """The Mesa agents of these rows."""
+        return [ref() for ref in self.agent[rows]]
 
     def append(self, count: int = 1, **values: Any) -> np.ndarray:
         rows = super().append(count, **values)

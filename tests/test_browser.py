@@ -249,7 +249,7 @@ def test_every_control_changes_what_the_model_runs_and_the_csvs_hold_it(served_p
                 "Support ends (quarter)": "20", "CMC quality q": "0.85", "CMC brokerage": "4.5",
                 "Urban investment": "12 mln RUB/q", "CFE outsourcing / year": "0.05",
                 "Priority sectors": "all_sectors", "CFE procurement": "designated",
-                "Cluster subsidies": "30 mln RUB/q", "CMC grant": "2.5 mln RUB/q"}
+                "Cluster subsidies": "30 mln RUB/q", "CMC public money cap": "2.5 mln RUB/q"}
     assert rows["Scenario"] == ["joint", "tased_only"]
     for row, value in expected.items():  # A, and B which takes A's changed levers
         assert rows[row] == [value, value], row

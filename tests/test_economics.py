@@ -178,3 +178,48 @@ def test_budget_dependence_on_the_cfe_is_reported(make_model):
     row = m.records[-1]
     assert 0 < row["cfe_share_municipal_revenue"] < 1
     assert 0 < row["cfe_share_tax_revenue"] < 1
+
+
+def test_a_project_key_names_the_same_project_in_paired_runs(make_model):
+    """Investors' projects are drawn from a stream of their own: the project with a key has the
+    same size in the TASED run and in the baseline run of the same seed."""
+    from simulation.outputs import project_rows
+
+    runs = {}
+    for scenario in ("baseline", "tased_only"):
+        m = make_model("sokol", scenario, seed=2, steps=40)
+        m.run()
+        runs[scenario] = {r["key"]: r for r in project_rows(m) if r["kind"] == "investor"}
+    both = set(runs["baseline"]) & set(runs["tased_only"])
+    assert both, "no investor entered in both runs"
+    for key in both:
+        assert runs["baseline"][key]["project_jobs"] == runs["tased_only"][key]["project_jobs"]
+    assert len(runs["tased_only"]) > len(both)  # TASED brought projects the baseline lacks
+
+
+def test_tax_expenditures_are_reported_on_all_residents_and_on_windfall_ones(tmp_path):
+    """The report's two tax-expenditure figures, recomputed here from projects.parquet."""
+    from test_experiments import sweep
+
+    res, out = sweep(tmp_path, "scenario_comparison", "steps=24", "experiment.replications=2",
+                     "scenario=baseline,tased_only", "experiment.formats=[png]",
+                     "experiment.workers=2")
+    assert res.returncode == 0, res.stderr
+    p = {scenario: pd.concat(pd.read_parquet(f).assign(seed=int(f.parent.name[4:]))
+                             for f in out.glob(f"runs/*{scenario}*/seed*/projects.parquet"))
+         for scenario in ("baseline", "tased_only")}
+    residents = p["tased_only"][p["tased_only"]["resident"]]
+    assert len(residents) and (residents["project_jobs"] > 0).all()
+    base = set(zip(p["baseline"]["seed"], p["baseline"]["kind"], p["baseline"]["key"]))
+    windfall = residents[[(s, k, key) in base and key >= 0 for s, k, key in
+                          zip(residents["seed"], residents["kind"], residents["key"])]]
+    report = (out / "report.md").read_text()
+    row = next(line for line in report.splitlines() if line.startswith("| tased_only |")
+               and "baseline |" in line and "%" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert float(cells[1].split()[0].replace(",", "")) == pytest.approx(
+        residents["tax_forgone"].sum() / 2, rel=0.01)
+    assert float(cells[2].split()[0].replace(",", "")) == pytest.approx(
+        windfall["tax_forgone"].sum() / 2, rel=0.01, abs=0.01)
+    assert "forgone on all residents" in report and "also invest without policy" in report
+    assert (out / "figures" / "resident_sizes.png").stat().st_size > 10_000

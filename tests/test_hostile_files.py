@@ -126,7 +126,7 @@ def test_aggregate_leaves_out_a_damaged_or_foreign_run_and_says_so(sweep_dir, da
 
 def test_corrupt_failed_json_is_listed_as_a_failure(sweep_dir):
     run_dir = sweep_dir / "runs" / BASE / "seed1"
-    for name in ("run.json", "model.parquet", "firms.parquet", "config.yaml"):
+    for name in ("run.json", "model.parquet", "firms.parquet", "projects.parquet", "config.yaml"):
         (run_dir / name).unlink()
     (run_dir / "failed.json").write_text("{not json")
     res = aggregate(sweep_dir)
@@ -266,4 +266,4 @@ def test_resume_moves_corrupt_runs_aside_reruns_them_and_keeps_foreign_ones(swee
     redone = {k: v for k, v in run_files(sweep_dir).items()
               if not k.startswith(f"runs/{BASE}/seed1/")}
     assert redone == {k: v for k, v in run_files(made).items() if k in redone}
-    assert len(redone) == 9  # 3 runs x (model.parquet, firms.parquet, config.yaml)
+    assert len(redone) == 12  # 3 runs x (model, firms and projects tables, config.yaml)

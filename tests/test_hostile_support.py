@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -108,7 +109,7 @@ def files(directory: Path, pattern: str) -> dict[str, bytes]:
 def run_files(sweep_dir: Path) -> dict[str, bytes]:
     """The bytes of every run's tables and config (run.json holds timings, left out)."""
     out = {}
-    for name in ("model.parquet", "firms.parquet", "config.yaml"):
+    for name in ("model.parquet", "firms.parquet", "projects.parquet", "config.yaml"):
         out.update(files(sweep_dir, f"runs/*/seed*/{name}"))
     return out
 
@@ -184,7 +185,7 @@ def can_mount() -> bool:
     """Root with the right to mount (a fresh CI machine or container may not have it)."""
     if os.geteuid() != 0:
         return False
-    probe = Path(f"/tmp/tased-mount-probe-{os.getpid()}")
+    probe = Path(tempfile.gettempdir()) / f"tased-mount-probe-{os.getpid()}"
     probe.mkdir(exist_ok=True)
     try:
         ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(probe)],

@@ -1,5 +1,8 @@
 """The array state: the firm table, its agents, the edge list and adjacency lists."""
 
+import gc
+import weakref
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -68,11 +71,11 @@ def test_an_agent_reads_and_writes_its_row(make_model):
     firms = list(m.agents_by_type[Firm])
     assert len(firms) == len(m.firms)  # Mesa's registry holds exactly the live firms
     f = firms[-1]
-    assert m.firms.agent[f.row] is f and f.employees == m.firms.employees[f.row]
+    assert m.firms.agents([f.row])[0] is f and f.employees == m.firms.employees[f.row]
     f.employees = 123
     assert m.firms.employees[f.row] == 123
-    assert m.firms.agent[0].is_cfe and m.firms.agent[0].origin_name == "cfe"
-    cfe = m.firms.agent[0]
+    assert m.firms.agents([0])[0].is_cfe and m.firms.agents([0])[0].origin_name == "cfe"
+    cfe = m.firms.agents([0])[0]
     assert {p.unique_id for p in cfe.partners} == set(
         m.firms.uid[np.concatenate([m.ties.b[m.ties.a == 0], m.ties.a[m.ties.b == 0]])])
 
@@ -81,7 +84,7 @@ def test_rows_follow_the_order_of_ids(make_model):
     m = make_model("sokol", "tased_only", seed=2, steps=20)
     m.run()
     assert (np.diff(m.firms.uid) > 0).all()
-    assert all(m.firms.row_of(a.unique_id) == r for r, a in enumerate(m.firms.agent))
+    assert all(m.firms.row_of(a.unique_id) == r for r, a in enumerate(m.firms.agents(np.arange(len(m.firms)))))
 
 
 @pytest.mark.parametrize("width", [0, 4])
@@ -97,3 +100,16 @@ def test_neighbours_of_no_ties():
     assert list(nb.degree) == [0, 0, 0]
     assert list(nb.tied([0], [1])) == [False]
     assert list(nb.common([0], [1])) == [0]
+
+
+def test_a_finished_model_is_freed():
+    """Agents are held weakly by the firm table: no agent -> model -> array -> agent cycle
+    (NumPy arrays are invisible to the cycle collector) keeps a finished model alive."""
+    refs = []
+    for seed in range(3):
+        m = ClusterModel.from_presets("sokol", "top_down", seed=seed, overrides={"steps": 6})
+        m.run()
+        refs.append(weakref.ref(m))
+        del m
+    gc.collect()
+    assert all(r() is None for r in refs)

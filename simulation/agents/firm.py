@@ -7,6 +7,7 @@ model: ``firm.employees``, ``firm.member`` and every other column read (and writ
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import mesa
@@ -26,7 +27,7 @@ class Firm(mesa.Agent):
     def __init__(self, model: ClusterModel, origin: str, **state: Any) -> None:
         super().__init__(model)
         state.setdefault("ramp_from", model.time_step)
-        model.firms.append(uid=self.unique_id, agent=self, origin=ORIGINS.index(origin),
+        model.firms.append(uid=self.unique_id, agent=weakref.ref(self), origin=ORIGINS.index(origin),
                            born=model.time_step, **state)
 
     @property
@@ -46,7 +47,7 @@ class Firm(mesa.Agent):
         """The firms this one has a tie with."""
         ties, row = self.model.ties, self.row
         rows = np.concatenate([ties.b[ties.a == row], ties.a[ties.b == row]])
-        return list(self.model.firms.agent[rows])
+        return self.model.firms.agents(rows)
 
     def resident_age(self) -> int | None:
         since = self.resident_since

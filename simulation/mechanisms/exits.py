@@ -48,7 +48,7 @@ def exit_firms(model: ClusterModel, rng: np.random.Generator) -> None:
     model.town.unemployed += int(f.employees[gone].sum())  # workers return to the pool
     settle(model, gone)
     f.net_worth[gone] = 0.0
-    for agent in f.agent[gone]:
+    for agent in f.agents(np.flatnonzero(gone)):
         agent.remove()
     n = len(f)
     model.ties.renumber(f.keep(~gone), n)
@@ -56,14 +56,19 @@ def exit_firms(model: ClusterModel, rng: np.random.Generator) -> None:
 
 
 def project_rows(model: ClusterModel, rows: np.ndarray, exited: int = -1) -> list[dict]:
-    """One record per investment project (ODD 2.10): an investor's (key: its project id) or an
-    existing firm's new project (key: the firm's id); what it brought and what it cost in
-    taxes forgone."""
+    """One record per investment project (ODD 2.10): an investor's, or an existing firm's new
+    project(s); what it brought and what it cost in taxes forgone. The key names the same
+    project in paired runs of one seed: an investor's project id, the id of a firm of the
+    initial town; -1 for the new projects of later entrants (no counterpart to pair with)."""
     f = model.firms
+    initial = f.born == 0
     return [{"kind": "investor" if f.project[r] >= 0 else "expansion",
-             "key": int(f.project[r] if f.project[r] >= 0 else f.uid[r]),
+             "key": int(f.project[r] if f.project[r] >= 0 else
+                        (f.uid[r] if initial[r] else -1)),
              "entered": int(f.born[r]), "exited": exited,
              "sector": model.sectors.names[f.sector[r]], "planned_jobs": int(f.planned_jobs[r]),
+             "project_jobs": int(f.planned_jobs[r] - f.headcount_before[r]),
+             "project_capex": float(f.project_capex[r]),
              "employees": int(f.employees[r]), "investment": float(f.investment[r]),
              "resident": bool(f.ever_resident[r]),
              "footloose": bool(f.footloose[r]), "tax_forgone": float(f.tax_forgone[r])}
