@@ -109,6 +109,17 @@ def _check_run_settings(s: dict, where: str) -> None:
             not (workers == -1 or 1 <= workers <= cpus):
         raise ValueError(f"{where}.workers: {workers!r} is not accepted; accepted 1 to {cpus} "
                          f"(the CPUs available), or -1 for all of them")
+    size = s.get("chunk_size")
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ValueError(f"{where}.chunk_size: {size!r} is not accepted; give the runs per "
+                         f"job, an integer of at least 1, or 0 to choose it from the "
+                         f"launcher's parallelism")
+    if s.get("chunk") != -1:
+        raise ValueError(f"{where}.chunk: {s.get('chunk')!r} is not accepted: tased-experiment "
+                         f"sets it for each job; experiment.chunk_size sets the runs per job")
+    if s.get("design") is not None and not isinstance(s.get("design"), dict):
+        raise ValueError(f"{where}.design: {s.get('design')!r} is not a mapping; give "
+                         f"{{name: NAME, ...options}} or leave it empty")
     if not isinstance(s.get("out_dir"), str) or not s["out_dir"].strip():
         raise ValueError(f"{where}.out_dir: an empty directory is not accepted; give a "
                          f"directory path")

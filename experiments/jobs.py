@@ -1,14 +1,18 @@
-"""The jobs of an experiment: each Hydra job is one design cell and runs its replications.
+"""The jobs of an experiment: each Hydra job runs one chunk of the sweep's runs
+(experiments.chunks), one after another.
 
 Seeds are `experiment.base_seed + k` for k < `experiment.replications`, the same in every cell
-(common random numbers), so results do not depend on the number of workers or the order of
-jobs. Every run is written as soon as it ends (experiments.output.write_run, atomically;
-run.json last, with the run's identity). A finished run (run.json present) is never recomputed
-or overwritten here: the main process (experiments.sweep) verifies the sweep directory before
-the jobs start, moving corrupt runs aside, so re-running a sweep into the same directory resumes
-it. A run that raises is recorded in failed.json and the other runs go on; a full disk stops
-the job (the error reaches the main process). While a run runs, `.running` in its directory
-holds the worker's pid, so the main process can tell which runs a killed worker was running.
+(common random numbers), so results do not depend on the launcher, the number of workers, the
+chunks or the order of jobs. A job reads its runs from sweep.json and each cell's resolved
+configuration from its cell.json (written by the command before the jobs start), rebuilds and
+checks the configuration against the hash the command checked, and runs. Every run is written
+as soon as it ends (experiments.output.write_run, atomically; run.json last, with the run's
+identity). A finished run (run.json present) is never recomputed or overwritten here: the main
+process (experiments.sweep) verifies the sweep directory before the jobs start, moving corrupt
+runs aside, so re-running a sweep into the same directory resumes it. A run that raises is
+recorded in failed.json and the other runs go on; a full disk stops the job (the error reaches
+the main process). While a run runs, `.running` in its directory holds the worker's pid, so the
+main process can tell which runs a killed worker was running.
 
 A worker process exits by itself within a second when the main process is gone (killed),
 so no worker outlives the sweep.
@@ -33,18 +37,19 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
-from hydra_plugins.hydra_joblib_launcher.config import JobLibLauncherConf
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.layout import (CELL_FILE, FAILED_FILE, MANIFEST, PROGRESS_FILE, RUN_FILE,
-                                RUNNING_FILE, RUNS_DIR, ExperimentSettings, available_cpus)
+from experiments import progress
+from experiments.chunks import chunk_runs, read_cell
+from experiments.launchers import register_launchers
+from experiments.layout import (FAILED_FILE, MANIFEST, RUN_FILE, RUNNING_FILE, RUNS_DIR,
+                                ExperimentSettings)
 from experiments.output import (atomic_write, config_dict, config_hash, is_disk_error, one_line,
                                 project_version, remove_temporary_files, simulate, write_run)
 from simulation.config import ConfigError, ModelConfig, SectorKind, validate
 from simulation.presets import CONFIG_DIR, register_schema, to_model_config
 
 CONFIG_PATH = str(CONFIG_DIR)
-PROGRESS_EVERY = 1.0  # seconds between a job's progress lines (failures and the end always)
 MAX_LISTED = 6  # failed runs named per error on the terminal (failures.csv has them all)
 #: the environment variable through which workers learn the main process's pid
 MAIN_PID = "TASED_SWEEP_PID"
@@ -79,15 +84,10 @@ class SweepConfig(ModelConfig):
 
 
 def register_schemas() -> None:
-    """The sweep's schema, and the joblib launcher with `experiment.workers` processes
-    (`hydra/launcher=joblib_workers`, the default of configs/sweep.yaml). Launcher settings
-    live in the launcher's own config, so `hydra/launcher=basic` (cells one after another in
-    the main process) works too."""
+    """The sweep's schema and the launcher presets (experiments.launchers)."""
     register_schema()
-    store = ConfigStore.instance()
-    store.store(name="sweep_schema", node=SweepConfig)
-    store.store(group="hydra/launcher", name="joblib_workers",
-                node=JobLibLauncherConf(n_jobs="${experiment.workers}"), provider="tased")
+    ConfigStore.instance().store(name="sweep_schema", node=SweepConfig)
+    register_launchers()
 
 
 # --------------------------------------------------------------------------- cells
@@ -194,105 +194,49 @@ def read_manifest(sweep_dir: Path) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-# --------------------------------------------------------------------------- progress
-
-
-class Progress:
-    """Runs done / total, elapsed time and ETA for the whole sweep, from any job.
-
-    The callback writes the total and the start time to sweep.json; every finished or failed
-    run appends one line to progress.log (an O_APPEND write of one short line), so every job
-    can count the sweep's runs without talking to the others.
-    """
-
-    def __init__(self, sweep_dir: Path) -> None:
-        self.log = sweep_dir / PROGRESS_FILE
-        manifest = sweep_dir / MANIFEST
-        info = json.loads(manifest.read_text()) if manifest.exists() else {}
-        self.total = int(info.get("total_runs", 0))
-        self.already = int(info.get("already_done", 0))
-        self.started = float(info.get("started", time.time()))
-        self.name = info.get("experiment", {}).get("name", "sweep")
-        self.printed = 0.0
-        workers = int(info.get("experiment", {}).get("workers", 1))
-        self.workers = available_cpus() if workers == -1 else max(1, workers)
-
-    def record(self, cell: str, seed: int, status: str, error: str = "") -> None:
-        line = json.dumps({"cell": cell, "seed": seed, "status": status, "error": error,
-                           "time": time.time()})
-        fd = os.open(self.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, (line + "\n").encode())
-        finally:
-            os.close(fd)
-        self.report(force=status != "done")
-
-    def report(self, force: bool = False) -> None:
-        lines = read_progress(self.log.parent)
-        last = self.already + len(lines) >= self.total
-        if not (force or last or time.time() - self.printed >= PROGRESS_EVERY):
-            return
-        self.printed = time.time()
-        new = len(lines)
-        failed = sum(1 for x in lines if x["status"] != "done")
-        done = min(self.already + new, self.total) if self.total else self.already + new
-        elapsed = time.time() - self.started
-        remaining = max(self.total - done, 0)
-        # the rate between the first and the latest finished run leaves out the start-up
-        span = lines[-1]["time"] - lines[0]["time"] if new > 2 * self.workers else 0.0
-        rate = span / (new - 1) if span > 0 else (elapsed / new if new else 0.0)
-        eta = _clock(rate * remaining) if new else "--"
-        failures = f" ({failed} failed)" if failed else ""
-        print(f"[{self.name}] {done}/{self.total or '?'} runs done{failures}, "
-              f"elapsed {_clock(elapsed)}, ETA {eta}", file=sys.stderr, flush=True)
-
-
-def read_progress(sweep_dir: Path) -> list[dict]:
-    path = sweep_dir / PROGRESS_FILE
-    if not path.exists():
-        return []
-    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 # --------------------------------------------------------------------------- one job
 
+#: cells this process has rebuilt: cell -> (config, error, cell.json); a worker process that
+#: runs several jobs (joblib, Ray) builds each cell's configuration once
+_CELLS: dict[tuple[str, str], tuple] = {}
 
-def run_cell(cfg: DictConfig) -> None:
-    """One Hydra job: every replication of one design cell, each written as it finishes."""
-    watch_main_process()
-    hc = HydraConfig.get()
-    sweep_dir = Path(hc.sweep.dir)
-    overrides = list(hc.overrides.task)
-    cell = cell_name(overrides)
-    cell_dir = sweep_dir / RUNS_DIR / cell
-    cell_dir.mkdir(parents=True, exist_ok=True)
-    plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-    _json(cell_dir / CELL_FILE, {"cell": cell, "overrides": design_overrides(overrides),
-                                 "params": cell_params(overrides, plain,
-                                                       dict(hc.runtime.choices))})
-    manifest = read_manifest(sweep_dir)
-    expected = manifest.get("identity", {}).get("cells", {}).get(cell, {}).get("hash")
-    progress = Progress(sweep_dir)
-    data = model_data(cfg)
+
+def load_cell(sweep_dir: Path, cell: str, expected: str | None) -> tuple:
+    """(config, error, record) of a cell: its cell.json's configuration, validated and checked
+    against the hash the command checked (`expected`)."""
+    key = (str(sweep_dir), cell)
+    if key in _CELLS and _CELLS[key][0] is not None:
+        return _CELLS[key]
     try:
-        base, base_error = model_config(data), None
+        record = read_cell(sweep_dir, cell)
+    except (OSError, ValueError) as err:
+        return None, err, {"overrides": [], "config": {}}
+    try:
+        base, error = model_config(record["config"]), None
         if expected is not None and cell_hash(base) != expected:
             raise RuntimeError(f"the configuration of cell {cell} (hash {cell_hash(base)}) is "
                                f"not the one checked before the sweep ({expected})")
     except Exception as err:  # one bad cell must not stop the sweep: each run records it
-        base, base_error = None, err
+        base, error = None, err
+    _CELLS[key] = (base, error, record)
+    return _CELLS[key]
+
+
+def run_chunk(cfg: DictConfig) -> None:
+    """One Hydra job: the runs of chunk `experiment.chunk`, each written as it finishes."""
+    watch_main_process()
+    sweep_dir = Path(HydraConfig.get().sweep.dir)
+    manifest = read_manifest(sweep_dir)
+    identity = manifest.get("identity", {}).get("cells", {})
     source = manifest.get("source")
-    for seed in seeds(cfg.experiment):
-        run_dir = cell_dir / f"seed{seed}"
-        status, error = _run_one(run_dir, base, base_error, seed, data, cell, overrides,
-                                 source)
+    for cell, seed in chunk_runs(manifest, int(cfg.experiment.chunk)):
+        expected = identity.get(cell, {}).get("hash")
+        base, base_error, record = load_cell(sweep_dir, cell, expected)
+        run_dir = sweep_dir / RUNS_DIR / cell / f"seed{seed}"
+        status, error = _run_one(run_dir, base, base_error, seed, record["config"], cell,
+                                 record["overrides"], source)
         if status != "skipped":
-            progress.record(cell, seed, status, error)
+            progress.record(sweep_dir, cell, seed, status, error)
 
 
 def _run_one(run_dir: Path, base: ModelConfig | None, base_error: Exception | None, seed: int,

@@ -4,7 +4,8 @@ experiment settings, the scenarios' display order. Imports nothing else of `expe
 Layout of a sweep directory (default results/experiments/<experiment>/<town>/):
 
     sweep.json                 the design: cells, seeds, command, experiment settings
-    runs/<cell>/cell.json      the cell's overrides and parameter values
+    runs/<cell>/cell.json      the cell's overrides, parameter values, design row and
+                               resolved configuration (what the jobs run)
     runs/<cell>/seed<k>/       one run: model.parquet, firms.parquet, projects.parquet,
                                config.yaml, run.json
                                (written last, with the run's identity: cell, scenario, town,
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -74,6 +76,16 @@ class ExperimentSettings:
     #: cells run in parallel (joblib processes), at most the number of CPUs; -1 uses every
     #: CPU; 1 runs them one after another
     workers: int = -1
+    #: runs per Hydra job: the (cell x seed) runs still to do, in a fixed order (seed by
+    #: seed, the cells in design order), are cut into chunks of this many; 0 chooses it from
+    #: the launcher's parallelism (experiments.chunks.auto_chunk_size)
+    chunk_size: int = 0
+    #: the chunk a Hydra job runs: set by tased-experiment for each job, never by hand
+    chunk: int = -1
+    #: cells from a design generator (experiments.designs.DESIGNS): {name: NAME, ...options};
+    #: null: the cells are the grid of hydra.sweeper.params alone (typed Any, so that
+    #: `experiment.design={name: list, cells: [...]}` can be given on the command line)
+    design: Any = None
     out_dir: str = "results/experiments"
     #: start afresh: move an existing sweep directory aside (to <dir>.old-<time>); without
     #: it, a directory of another experiment or configuration is refused (also `--force-new`)

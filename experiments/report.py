@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments import plots, projects
+from experiments import claims, optimise, plots, projects
 from experiments.analysis import (ANALYSES as QUESTIONS, Finding, bands, by_seed, cell_label, ci_text,
                                   estimate, estimates, md_table, n_seeds, paired,
                                   reference_cell, styles, value_text)
@@ -22,13 +22,30 @@ from experiments.layout import (FAILURES, FIGURES, FIRM_TABLE, REPORT, RUNS_DIR,
                                 TABLE)
 from experiments.output import atomic_write
 from experiments.plots import FigureWriter, fmt, label, unit
+from experiments.sensitivity import sensitivity
 from experiments.stats import paired_difference, ratio_of_means
 from experiments.validation import validate
 from simulation.fiscal import INSTRUMENTS, LEVELS
 
+
+
+def own_report(data: SweepData, writer: FigureWriter) -> Finding:
+    """The analysis of an experiment that runs its own loop (RUNNERS) and writes its own
+    report: it is never aggregated from run directories."""
+    return Finding(answer=[f"Experiment {data.settings.get('name')!r} writes its own report "
+                           f"when its command runs; run that command again to rewrite it."])
+
+
+#: experiments that run their own loop instead of a sweep of cells (tased-experiment calls
+#: the runner with the checked plan and the function that prepares the directory)
+RUNNERS = {"optimise": optimise.run, "claims": claims.run}
 #: analyses an experiment can name in `experiment.analysis`
-ANALYSES = {**QUESTIONS, "founding_map": founding_map, "validation": validate}
+ANALYSES = {**QUESTIONS, "founding_map": founding_map, "validation": validate,
+            "sensitivity": sensitivity, **dict.fromkeys(RUNNERS, own_report)}
+#: analyses of a sample of many design points: the per-cell tables and figures are left out
+SAMPLE_ANALYSES = {"sensitivity"}
 MAX_SERIES_CELLS = 12  # more lines than this make a time-series panel unreadable
+MAX_CELL_TABLES = 40  # more cells than this: per-cell tables and figures are left out
 
 
 def write_report(data: SweepData, figures: bool = True) -> Path:
@@ -53,14 +70,21 @@ def write_report(data: SweepData, figures: bool = True) -> Path:
         answer=[f"Unknown analysis {s.get('analysis')!r}; generic tables only."])
     out += ["## Answer", "", *_paragraphs(finding.answer), ""]
     out += _what_was_run(data)
-    out += _outcomes(data)
-    out += _paired(data)
+    per_cell = s.get("analysis") not in SAMPLE_ANALYSES and len(data.cells) <= MAX_CELL_TABLES
+    if per_cell:
+        out += _outcomes(data)
+        out += _paired(data)
+    else:
+        out += [f"Per-cell tables and figures are left out ({len(data.cells)} cells): "
+                f"`{SUMMARY}` has one row per run with the cell's parameters.", ""]
     for heading, table in finding.tables:
         out += [f"## {heading}", "", table, ""]
-    out += _fiscal(data)
-    out += projects.section(data, writer if figures else None)
+    if per_cell:
+        out += _fiscal(data)
+        out += projects.section(data, writer if figures else None)
     if figures:
-        _generic_figures(data, writer)
+        if per_cell:
+            _generic_figures(data, writer)
         out += ["## Figures", ""]
         for stem, caption in writer.saved:
             out += [f"![{caption}]({FIGURES}/{stem}.png)", "", f"*{caption}* "

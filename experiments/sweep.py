@@ -1,20 +1,25 @@
 """Command line for experiments: `tased-experiment experiment=scenario_comparison`.
 
 An experiment is a Hydra multirun over configs/sweep.yaml with one file of
-configs/experiment/ selected. Each Hydra job is one design cell (a combination of swept
-presets and parameters) and runs the cell's replications one after another; the joblib
-launcher runs cells in parallel (`experiment.workers`; `hydra/launcher=basic` runs them one
-after another in this process). Seeds are `experiment.base_seed + k` for k <
-`experiment.replications`, the same in every cell (common random numbers), so results do not
-depend on the number of workers or the order of jobs.
+configs/experiment/ selected. Its design cells are the combinations of swept presets and
+parameters (the file's hydra.sweeper.params and any sweep on the command line), times the
+rows of its design generator if it has one (experiments.designs). Seeds are
+`experiment.base_seed + k` for k < `experiment.replications`, the same in every cell (common
+random numbers).
 
 Before anything is written, the command composes every cell's configuration and checks it,
-the experiment settings (experiments.aggregate.check_settings) and the output directory. A
-sweep directory that holds another experiment or configuration is refused, naming both;
-`experiment.force_new=true` (or `--force-new`) moves it aside to `<dir>.old-<time>`. Resuming
-verifies every finished run (experiments.output.verify_run): a corrupt one is moved to
-`corrupt/<time>/` and run again, one of another cell, seed or configuration is kept, left out
-of the report and reported.
+the experiment settings (experiments.aggregate.check_settings) and the output directory
+(experiments.plan). A sweep directory that holds another experiment or configuration is
+refused, naming both; `experiment.force_new=true` (or `--force-new`) moves it aside to
+`<dir>.old-<time>`. Resuming verifies every finished run (experiments.output.verify_run): a
+corrupt one is moved to `corrupt/<time>/` and run again, one of another cell, seed or
+configuration is kept, left out of the report and reported.
+
+The runs still to do are then cut into chunks (experiments.chunks) and Hydra runs one job per
+chunk on the chosen launcher (experiments.launchers: joblib processes by default, the
+command's own process, submitit's local processes or SLURM job arrays, Ray); results do not
+depend on the launcher, the chunks or the order of jobs. This process prints the progress and
+aggregates at the end.
 
 The layout of a sweep directory is described in experiments.layout.
 
@@ -25,209 +30,30 @@ worker was killed, or the disk is full), 2 bad input (nothing written), 130/143 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import hydra
-from omegaconf import OmegaConf
 
-from experiments.aggregate import build, check_analysis, check_settings, left_out_message
-from experiments.cli import (RunFailure, UsageError, check_flags, check_output_dir, compose,
-                             debug_requested, expand_jobs, hydra_context, is_group,
-                             job_configs, parse_overrides, quiet_hydra, quote, resolved,
-                             run_command,
-                             split_flags)
+from experiments.aggregate import build, left_out_message
+from experiments.chunks import write_cell
+from experiments.cli import (RunFailure, UsageError, check_flags, debug_requested,
+                             quiet_hydra, quote, run_command, split_flags)
 from experiments.jobs import (CONFIG_PATH, MAIN_PID, MAX_LISTED, OUTCOME, Outcome, _json,
-                              cell_hash, cell_name, cell_params, design_overrides,
-                              experiment_file, model_config, model_data, read_progress,
-                              record_failure, register_schemas, run_cell)
+                              record_failure, register_schemas, run_chunk)
+from experiments.launchers import launcher_error, prepare_environment, worker_died
 from experiments.layout import (CORRUPT_DIR, FAILED_FILE, MANIFEST, PROGRESS_FILE, RUN_FILE,
-                                RUNNING_FILE, RUNS_DIR, available_cpus)
-from experiments.output import (canonical, is_disk_error, one_line, project_version,
-                                read_json, remove_temporary_files, source_revision,
-                                verify_run)
-from simulation.config import ConfigError
+                                RUNNING_FILE, RUNS_DIR)
+from experiments.output import is_disk_error, one_line, remove_temporary_files
+from experiments.plan import Plan, make_plan
+from experiments.progress import Printer, read_progress
 
 OWN_FLAGS = {"--debug", "--force-new"}
-#: what Hydra may have left in a sweep directory before sweep.json was written
-HYDRA_LEFTOVERS = {"jobs", "multirun.yaml", ".hydra"}
 RESUME_HINT = "finished runs are kept; re-run the same command to resume"
-
-
-@dataclass
-class Plan:
-    """Everything checked before the sweep writes anything."""
-
-    sweep_dir: Path
-    settings: dict
-    cells: dict  # cell -> {"hash", "overrides", "params"}
-    seeds: list
-    identity: dict
-    manifest: dict
-    replace: bool = False  # move an existing sweep of another configuration aside
-    finished: list = field(default_factory=list)  # (cell, seed) verified
-    corrupt: list = field(default_factory=list)  # (cell, seed, reason)
-    foreign: list = field(default_factory=list)  # (cell, seed, reason)
-    workers: str = ""
-    notes: list = field(default_factory=list)  # printed when the sweep starts
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def make_plan(overrides: list[str], force_new: bool) -> Plan:
-    """Compose and check every cell, the settings and the directory; write nothing."""
-    with hydra_context():
-        parsed = parse_overrides(overrides)
-        cfg = compose("sweep", [o.input_line for o in parsed if not o.is_sweep_override()],
-                      hydra_node=True)
-        try:
-            settings = OmegaConf.to_container(cfg.experiment, resolve=True)
-            check_settings(settings, analysis=False)
-        except (ValueError, ConfigError) as err:
-            raise UsageError(str(err)) from None
-        except Exception as err:
-            raise UsageError(f"experiment: {one_line(err)}") from None
-        sweep_dir = check_output_dir(resolved(cfg, "hydra.sweep.dir"), "hydra.sweep.dir")
-        params = [f"{k}={v}" for k, v in (cfg.hydra.sweeper.get("params") or {}).items()]
-        jobs = expand_jobs(parse_overrides(params) + parsed)
-        cells: dict[str, dict] = {}
-        for job, job_cfg in job_configs("sweep", jobs):
-            cell = cell_name(job)
-            if cell in cells:
-                raise UsageError(
-                    f"several jobs map to the same cell {cell!r}: they differ only in "
-                    f"experiment settings or seed; set experiment.base_seed and "
-                    f"experiment.replications instead of sweeping them")
-            try:
-                model = model_config(model_data(job_cfg))
-            except ConfigError as err:
-                raise UsageError(f"{err} (cell {cell}; nothing was run)") from None
-            except Exception as err:
-                raise UsageError(f"{one_line(err)} (cell {cell}; nothing was run)") from None
-            choices = {o.key_or_group: o.value() for o in parse_overrides(job) if is_group(o)}
-            plain = OmegaConf.to_container(job_cfg, resolve=True, enum_to_str=True)
-            cells[cell] = {"hash": cell_hash(model), "overrides": design_overrides(job),
-                           "params": cell_params(job, plain, choices)}
-        launcher = cfg.hydra.runtime.choices.get("hydra/launcher", "")
-    try:
-        check_analysis(settings)  # last: it loads the plotting code
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    base, reps = int(settings["base_seed"]), int(settings["replications"])
-    seeds = list(range(base, base + reps))
-    design = canonical({"experiment": settings["name"],
-                        "cells": {c: v["hash"] for c, v in cells.items()}})
-    identity = {"experiment": settings["name"], "town": str(cfg.town.name),
-                "config_hash": hashlib.sha256(design.encode()).hexdigest()[:16],
-                "cells": cells}
-    workers = settings["workers"]
-    manifest = {
-        "experiment": settings,
-        "command": " ".join(["tased-experiment", *sys.argv[1:]]),
-        "overrides": [o.input_line for o in parsed if not o.is_hydra_override()],
-        "sweeper_params": OmegaConf.to_container(cfg.hydra.sweeper.get("params") or {}),
-        "town": str(cfg.town.name), "steps": int(cfg.steps), "cells": list(cells),
-        "seeds": seeds, "total_runs": len(cells) * len(seeds),
-        "version": project_version(), "source": source_revision(),
-        "experiment_file": experiment_file(cfg.hydra.runtime.choices.get("experiment")),
-        "identity": identity}
-    plan = Plan(sweep_dir, settings, cells, seeds, identity, manifest)
-    if launcher == "joblib_workers":
-        n = available_cpus() if workers == -1 else workers
-        plan.workers = f"{n} worker(s)"
-    elif launcher == "basic":
-        plan.workers = "1 worker (hydra/launcher=basic)"
-    else:
-        plan.workers = f"hydra/launcher={launcher}"
-    _check_existing(plan, force_new or bool(settings.get("force_new")))
-    return plan
-
-
-def _check_existing(plan: Plan, force_new: bool) -> None:
-    """Resume the same sweep, refuse another one; force_new moves any sweep aside."""
-    d = plan.sweep_dir
-    if not d.is_dir() or not any(d.iterdir()):
-        return
-    entries = {p.name for p in d.iterdir()}
-    if not (d / MANIFEST).exists() and not (d / RUNS_DIR).is_dir():
-        if entries <= HYDRA_LEFTOVERS:
-            return
-        shown = ", ".join(sorted(entries)[:4])  # never moved aside: it may be anything
-        raise UsageError(f"hydra.sweep.dir: {d} is not empty ({shown}) and is not a sweep "
-                         f"directory; nothing was run. Write the sweep to a new or empty "
-                         f"directory (experiment.out_dir=DIR or hydra.sweep.dir=DIR)")
-    if force_new:
-        plan.replace = True
-        return
-    new = plan.identity
-    try:
-        old = read_json(d / MANIFEST).get("identity")
-    except (OSError, ValueError) as err:
-        # every run carries its identity: verify each against this command's cells
-        why = f"{MANIFEST} is unreadable ({err})" if (d / MANIFEST).exists() \
-            else f"there is no {MANIFEST}"
-        plan.notes.append(f"in {d} {why}; it is written anew and every finished run is "
-                          f"verified against this command's configuration")
-        _verify_existing(plan)
-        return
-    if not isinstance(old, dict) or not isinstance(old.get("cells"), dict):
-        conflict = f"{d} holds a sweep written by an older version (no identity in {MANIFEST})"
-    elif old.get("experiment") == new["experiment"] and \
-            old.get("config_hash") == new["config_hash"]:
-        _verify_existing(plan)
-        return
-    else:
-        conflict = (f"{d} holds experiment {old.get('experiment')!r} (configuration "
-                    f"{old.get('config_hash')}, {len(old['cells'])} cells"
-                    f"{_difference(old['cells'], new['cells'])})")
-    here = (f"this command runs experiment {new['experiment']!r} (configuration "
-            f"{new['config_hash']}, {len(new['cells'])} cells)")
-    raise UsageError(f"{conflict}, but {here}; nothing was run. Resume that sweep with its own "
-                     f"command, pass experiment.force_new=true (or --force-new) to move it "
-                     f"aside to {d.name}.old-<time> and start afresh, or write elsewhere "
-                     f"(experiment.out_dir=DIR or hydra.sweep.dir=DIR)")
-
-
-def _difference(old: dict, new: dict) -> str:
-    only_old = sorted(set(old) - set(new))
-    only_new = sorted(set(new) - set(old))
-    changed = sorted(c for c in set(old) & set(new)
-                     if isinstance(old[c], dict) and old[c].get("hash") != new[c]["hash"])
-    if changed:
-        return f"; cell {changed[0]} has another configuration there"
-    if only_old or only_new:
-        return (f"; cells only there: {', '.join(only_old[:3]) or 'none'}; only here: "
-                f"{', '.join(only_new[:3]) or 'none'}")
-    return ""
-
-
-def _verify_existing(plan: Plan) -> None:
-    """Verify every finished run of the design (reads only)."""
-    seeds = set(plan.seeds)
-    for cell, info in plan.cells.items():
-        cell_dir = plan.sweep_dir / RUNS_DIR / cell
-        if not cell_dir.is_dir():
-            continue
-        for run_dir in sorted(cell_dir.glob("seed*")):
-            match = re.fullmatch(r"seed(\d+)", run_dir.name)
-            if not match or int(match[1]) not in seeds or not (run_dir / RUN_FILE).exists():
-                continue
-            seed = int(match[1])
-            check = verify_run(run_dir, cell, seed, info["hash"])
-            if check.status == "ok":
-                plan.finished.append((cell, seed))
-            elif check.status == "corrupt":
-                plan.corrupt.append((cell, seed, check.reason))
-            else:
-                plan.foreign.append((cell, seed, check.reason))
 
 
 # --------------------------------------------------------------------------- writes
@@ -257,6 +83,8 @@ def prepare(plan: Plan) -> None:
         shutil.move(str(source), str(target))
         print(f"note: {cell}/seed{seed} is corrupt ({reason}); moved to "
               f"{target.relative_to(d)} and run again", file=sys.stderr)
+    for cell, info in plan.cells.items():  # what the jobs run
+        write_cell(d, cell, info, plan.configs[cell], plan.rows.get(cell))
     plan.manifest.update(already_done=len(plan.finished), started=time.time())
     _json(d / MANIFEST, plan.manifest)
     (d / PROGRESS_FILE).unlink(missing_ok=True)
@@ -322,12 +150,38 @@ def finish(outcome: Outcome) -> None:
     print(f"report: {result.report}")
 
 
-_sweep = hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="sweep")(run_cell)
+_sweep = hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name="sweep")(run_chunk)
 
 
-def _worker_killed(err: BaseException) -> bool:
-    names = {type(e).__name__ for e in (err, err.__cause__, err.__context__) if e is not None}
-    return bool(names & {"TerminatedWorkerError", "BrokenProcessPool"})
+def launch(plan: Plan, printer: Printer) -> list[str]:
+    """Run one Hydra job per chunk on the chosen launcher; the problems to report."""
+    sys.argv = [sys.argv[0], *plan.fixed, "hydra.sweeper.params=null",
+                f"experiment.chunk=range(0,{plan.chunks})",
+                f"hydra.sweep.dir={quote(str(plan.sweep_dir.resolve()))}"]
+    os.environ[MAIN_PID] = str(os.getpid())
+    prepare_environment(plan.launcher.name)
+    try:
+        with quiet_hydra():
+            _sweep()
+    except SystemExit as stop:
+        if stop.code not in (None, 0):
+            raise RunFailure(f"Hydra stopped the sweep (exit {stop.code}); {RESUME_HINT}") \
+                from None
+    except Exception as err:
+        if is_disk_error(err):
+            raise
+        if not worker_died(err):
+            if launcher_error(err):
+                raise RunFailure(f"hydra/launcher={plan.launcher.name} failed: "
+                                 f"{one_line(err)}; {RESUME_HINT}") from err
+            raise
+        printer.stop()
+        killed = mark_killed_runs(plan)
+        which = f" while running {', '.join(killed[:MAX_LISTED])}" if killed else ""
+        return [f"a worker process was killed{which}; the runs it was running are recorded "
+                f"as failed, the jobs not finished yet stop with this command; "
+                f"{RESUME_HINT}"]
+    return []
 
 
 def run_sweep(argv: list[str], flags: set[str]) -> int:
@@ -341,29 +195,19 @@ def run_sweep(argv: list[str], flags: set[str]) -> int:
     prepare(plan)
     name, total = plan.settings["name"], len(plan.cells) * len(plan.seeds)
     skip = f" ({len(plan.finished)} already finished, skipped)" if plan.finished else ""
+    jobs = (f", {plan.chunks} job(s) of up to {plan.chunk_size} run(s)" if plan.pending
+            else ", nothing to run")
     print(f"[{name}] {len(plan.cells)} cells x {len(plan.seeds)} seeds = {total} runs{skip}, "
-          f"{plan.workers} -> {plan.sweep_dir}", file=sys.stderr, flush=True)
-    hydra_args = [a for a in overrides if not a.startswith("hydra.sweep.dir=")]
-    sys.argv = [sys.argv[0], *hydra_args,
-                f"hydra.sweep.dir={quote(str(plan.sweep_dir.resolve()))}"]
-    os.environ[MAIN_PID] = str(os.getpid())
+          f"{plan.launcher.label}{jobs} -> {plan.sweep_dir}", file=sys.stderr, flush=True)
     OUTCOME.sweep_dir = plan.sweep_dir
     problems = []
-    try:
-        with quiet_hydra():
-            _sweep()
-    except SystemExit as stop:
-        if stop.code not in (None, 0):
-            raise RunFailure(f"Hydra stopped the sweep (exit {stop.code}); {RESUME_HINT}") \
-                from None
-    except Exception as err:
-        if is_disk_error(err) or not _worker_killed(err):
-            raise
-        killed = mark_killed_runs(plan)
-        which = f" while running {', '.join(killed[:MAX_LISTED])}" if killed else ""
-        problems.append(f"a worker process was killed{which}; the runs it was running are "
-                        f"recorded as failed, the runs not started yet did not run; "
-                        f"{RESUME_HINT}")
+    if plan.pending:
+        printer = Printer(plan.sweep_dir, name, total, len(plan.finished),
+                          plan.launcher.parallelism).start()
+        try:
+            problems += launch(plan, printer)
+        finally:
+            printer.stop()
     try:
         finish(OUTCOME)
     except (KeyboardInterrupt, OSError):
