@@ -50,6 +50,7 @@ from experiments.stats import Estimate, interaction, mean_ci, paired_difference,
 
 RUNS_DIR = "experiments"
 SUPPORTED, NOT_SUPPORTED, DEPENDS = "supported", "not supported", "depends"
+NOT_MEASURED = "not measured"  # its run has not finished: no verdict
 KINDS = ("paired", "interaction", "survival", "threshold", "cost_per_job", "share")
 #: a claim that holds at a share of the sample between these depends on the parameters
 DEPENDS_SHARE = (0.2, 0.8)
@@ -434,8 +435,11 @@ def run(plan, prepare: Callable) -> int:
         raise UsageError(str(err)) from None
     prepare(plan)
     d = plan.sweep_dir
-    commands = run_commands(runs, plan.manifest["overrides"], int(plan.settings["replications"]),
-                            d)
+    # only the runs some claim is measured on (or shows its figure from)
+    needed = {c["run"] for c in claims} | {c["figure_run"] for c in claims
+                                           if c.get("figure_run") in runs}
+    commands = run_commands({k: v for k, v in runs.items() if k in needed},
+                            plan.manifest["overrides"], int(plan.settings["replications"]), d)
     failed = []
     started = time.time()
     for i, (label, args) in enumerate(commands.items(), 1):
@@ -483,7 +487,7 @@ def evaluate(claims: list[dict], run_dir: Callable[[str], Path],
         r = Result(c["id"], " ".join(str(c["claim"]).split()))
         s = load_run(run_dir(c["run"]))
         if s is None or not len(s):
-            r.reason = f"the run {c['run']!r} has not finished"
+            r.verdict, r.reason = NOT_MEASURED, f"the run {c['run']!r} has not finished"
             results.append(r)
             continue
         r.seeds = seeds_text(s)
@@ -502,7 +506,8 @@ def evaluate(claims: list[dict], run_dir: Callable[[str], Path],
             if v != r.verdict:
                 r.verdict, r.reason = v, why
         elif q:
-            r.where = "no sensitivity sample answers it yet (make sensitivity)"
+            r.where = ("no sensitivity sample answers it yet (tased-experiment "
+                       "experiment=sensitivity)")
         else:
             r.where = "not a question of the sensitivity sample"
         fig_run = c.get("figure_run", c["run"])
@@ -533,7 +538,7 @@ def write_report(d: Path, plan, runs: dict, claims: list[dict]) -> Path:
     results = evaluate(claims, run_dir, boxes, d)
     town = plan.manifest.get("town", "")
     counts = {v: sum(r.verdict == v for r in results) for v in (SUPPORTED, NOT_SUPPORTED,
-                                                                DEPENDS)}
+                                                                DEPENDS, NOT_MEASURED)}
     out = [f"# The source paper's claims in the model: {town}", "",
            "Each claim of the source paper (TASED plus a cluster formed with an active role of "
            "the authorities; six principles for building clusters), stated in one sentence and "
@@ -542,7 +547,9 @@ def write_report(d: Path, plan, runs: dict, claims: list[dict]) -> Path:
            "where the claim holds in the sensitivity sample (PRIM) and the figure that shows "
            "it.", "",
            f"**{counts[SUPPORTED]} supported, {counts[NOT_SUPPORTED]} not supported, "
-           f"{counts[DEPENDS]} depend on the conditions or parameters.**", "",
+           f"{counts[DEPENDS]} depend on the conditions or parameters"
+           + (f", {counts[NOT_MEASURED]} not measured (their runs did not finish)"
+              if counts[NOT_MEASURED] else "") + ".**", "",
            "**These are model results, not forecasts.** They say what follows from the "
            "model's assumptions for a stylised town calibrated from public facts; they do not "
            "predict what will happen in a real mono-town.", "",

@@ -161,6 +161,11 @@ def plan_cells(jobs: list[list[str]], rows: list[dict] | None) -> tuple[dict, di
 # --------------------------------------------------------------------------- the plan
 
 
+def _container(node) -> dict:
+    """A config node (or nothing) as plain data: an experiment without a grid has no params."""
+    return OmegaConf.to_container(node) if isinstance(node, DictConfig) else dict(node or {})
+
+
 def make_plan(overrides: list[str], force_new: bool) -> Plan:
     """Compose and check every cell, the settings and the directory; write nothing."""
     with hydra_context():
@@ -201,7 +206,7 @@ def make_plan(overrides: list[str], force_new: bool) -> Plan:
         "experiment": settings,
         "command": " ".join(["tased-experiment", *sys.argv[1:]]),
         "overrides": [o.input_line for o in parsed if not o.is_hydra_override()],
-        "sweeper_params": OmegaConf.to_container(cfg.hydra.sweeper.get("params") or {}),
+        "sweeper_params": _container(cfg.hydra.sweeper.get("params")),
         "design": ({"name": design[0], "rows": len(design[1]), "hash": rows_hash(design[1])}
                    if design else None),
         "town": str(cfg.town.name), "steps": int(cfg.steps), "cells": list(cells),

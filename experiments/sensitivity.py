@@ -271,6 +271,21 @@ def _scenarios(d: dict, where: str, base: str | None = None) -> list[str]:
     return names
 
 
+def _only(d: dict, where: str) -> Any:
+    """The factors to sample: all of `factors`, or those named in `only` (a list)."""
+    specs, only = d.get("factors"), d.get("only")
+    if only is None or not isinstance(specs, dict):
+        return specs
+    if not isinstance(only, list) or not only:
+        raise ValueError(f"{where}.only: {only!r} is not accepted; give a list of factor names "
+                         f"(of {', '.join(specs)}) or null for all")
+    unknown = [n for n in only if n not in specs]
+    if unknown:
+        raise ValueError(f"{where}.only: {', '.join(map(str, unknown))} not among the factors; "
+                         f"accepted: {', '.join(specs)}")
+    return {n: specs[n] for n in only}
+
+
 def morris_plan(settings: dict) -> Design:
     """The Morris sample (SALib, Campolongo's optimised trajectories off: plain r
     trajectories) of the factors in `experiment.design.factors`."""
@@ -278,7 +293,7 @@ def morris_plan(settings: dict) -> Design:
 
     d = design_settings(settings)
     where = "experiment.design"
-    factors = parse_factors(d.get("factors"), f"{where}.factors")
+    factors = parse_factors(_only(d, where), f"{where}.factors")
     r = _int(d, "trajectories", 10, 2, where)
     levels = _int(d, "levels", MORRIS_LEVELS, 2, where)
     seed = _int(d, "seed", 0, 0, where)
@@ -311,7 +326,9 @@ def sobol_plan(settings: dict) -> Design:
                          f"balance properties need one)")
     seed = _int(d, "seed", 0, 0, where)
     x = sobol.sample(problem(factors), 2 * n, calc_second_order=False, seed=seed)
-    return Design("sobol", factors, x, _scenarios(d, where, screening["scenario"]), d,
+    # the scenarios of the screening unless the Sobol stage names its own
+    scen = {"compare": screening.get("compare") or [], **d}
+    return Design("sobol", factors, x, _scenarios(scen, where, screening["scenario"]), d,
                   screening)
 
 
@@ -397,14 +414,18 @@ def row_outcomes(design: Design, data: SweepData, outcomes: list[str]) -> dict[s
     """Per scenario and outcome, a rows x seeds array of run values (NaN where a run did not
     finish), in the design's row order."""
     seeds = sorted(int(s) for s in data.summary["seed"].unique())
+    design_cells = design.cells()
+    # a cell is matched on the design's keys only: a fixed command-line override (steps=8)
+    # is a parameter of every cell too
+    keys = {k for cells in design_cells.values() for cell in cells for k in cell}
     by_key = {}
     for c in data.cells:
-        params = {k: v for k, v in data.cell_params[c].items() if k not in ("town",)}
+        params = {k: v for k, v in data.cell_params[c].items() if k in keys}
         params["scenario"] = data.cell_scenario[c]
         by_key[cell_key(params)] = c
     s = data.summary.set_index(["cell", "seed"])
     out: dict[str, dict] = {}
-    for scen, cells in design.cells().items():
+    for scen, cells in design_cells.items():
         names = [by_key.get(cell_key(cell)) for cell in cells]
         out[scen] = {}
         for m in outcomes:
@@ -635,7 +656,7 @@ def _morris_section(f: Finding, data: SweepData, design: Design, base: dict,
     selected = screen(tables, threshold, max_factors)
     frame = pd.concat([t.assign(outcome=m) for m, t in tables.items()], ignore_index=True)
     frame.to_csv(data.sweep_dir / MORRIS_FILE, index=False)
-    specs = design_settings(data.settings).get("factors", {})
+    specs = _only(design_settings(data.settings), "experiment.design")
     (data.sweep_dir / SCREENING_FILE).write_text(json.dumps({
         "selected": selected, "threshold": threshold, "max_factors": max_factors,
         "scenario": design.base, "compare": design.scenarios[1:],

@@ -192,6 +192,11 @@ def run_sweep(argv: list[str], flags: set[str]) -> int:
         _sweep()
         return 0
     plan = make_plan(overrides, "--force-new" in flags)
+    from experiments.report import RUNNERS  # the report imports every analysis
+
+    runner = RUNNERS.get(plan.settings.get("analysis"))
+    if runner is not None:  # an experiment with its own loop (optimise, claims)
+        return runner(plan, prepare)
     prepare(plan)
     name, total = plan.settings["name"], len(plan.cells) * len(plan.seeds)
     skip = f" ({len(plan.finished)} already finished, skipped)" if plan.finished else ""
