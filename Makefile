@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test app benchmark clean
+.PHONY: setup browser run test app benchmark claims clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "error: Python >= 3.12 is required, found " + sys.version.split()[0] + "; install it or run make PYTHON=/path/to/python3.12")'
@@ -34,6 +34,10 @@ app: setup
 
 benchmark: setup
 	$(BIN)/python benchmarks/bench.py
+
+# the source paper's claims tested: results/claims/report.md
+claims: setup
+	$(BIN)/tased-experiment experiment=claims
 
 clean:
 	rm -rf $(VENV) results/runs results/multirun

@@ -667,7 +667,10 @@ def _morris_section(f: Finding, data: SweepData, design: Design, base: dict,
         indent=1, default=str))
     for m, t in tables.items():
         top = t.sort_values("mu_star", ascending=False).head(3)
-        if top["mu_star"].notna().any():
+        if top["mu_star"].notna().any() and not top["mu_star"].max() > 0:
+            f.answer.append(f"- {label(m)}: does not vary over the sample (mu* = 0 for every "
+                            f"factor).")
+        elif top["mu_star"].notna().any():
             f.answer.append(f"- {label(m)}: largest mu* "
                             + "; ".join(f"`{r['factor']}` {_fmt_ci(r['mu_star'], r['mu_star_conf'])}"
                                         for _, r in top.iterrows()) + ".")

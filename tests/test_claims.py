@@ -89,12 +89,15 @@ CLAIMS = ("experiment.options.claims=["
           "figure:paired_differences},"
           "{id:business,claim:'business does not found a cluster',kind:share,run:scenario_comparison,"
           "scenario:business_led,metric:cmc_founded,below:0.5}]")
+#: the scenario comparison of three scenarios only
+THREE = ("experiment.options.runs.scenario_comparison=['experiment=scenario_comparison',"
+         "'scenario=baseline,top_down,business_led']")
 TINY = ["steps=6", "town.scale=0.25", "experiment.replications=2", "experiment.workers=2",
         "experiment.formats=[png]"]
 
 
 def test_claims_command_writes_one_row_per_claim(tmp_path):
-    res = run("tased-experiment", "experiment=claims", *TINY, CLAIMS,
+    res = run("tased-experiment", "experiment=claims", *TINY, CLAIMS, THREE,
               f"experiment.out_dir={tmp_path}/out", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     d = tmp_path / "out" / "claims"
@@ -117,8 +120,20 @@ def test_claims_bad_options_are_one_error(tmp_path):
               "experiment.options.claims=[{id:a,claim:b,kind:guess,run:scenario_comparison}]",
               f"experiment.out_dir={tmp_path}/out", cwd=tmp_path)
     assert_one_error(res, 2, "experiment.options.claims[0].kind", "accepted: paired")
-    res = run("tased-experiment", "experiment=claims", *TINY,
-              "experiment.options.claims=[{id:a,claim:b,kind:share,run:nowhere,metric:x}]",
-              f"experiment.out_dir={tmp_path}/out", cwd=tmp_path)
-    assert_one_error(res, 2, "experiment.options.claims[0].run", "'nowhere'", "scenario_comparison")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("claim, needle", [
+    ({"id": "a", "claim": "b", "kind": "share", "run": "nowhere", "metric": "x"},
+     "experiment.options.claims[0].run: 'nowhere' is not one of the runs (cmp)"),
+    ({"id": "a", "claim": "b", "kind": "paired", "run": "cmp", "metric": "x"},
+     "experiment.options.claims[0]: a paired claim needs parameter, on, off"),
+    ({"claim": "b", "kind": "share", "run": "cmp"}, "experiment.options.claims[0]: give id"),
+])
+def test_bad_claims_name_the_field(claim, needle):
+    runs = {"cmp": ["experiment=scenario_comparison"]}
+    with pytest.raises(ValueError) as err:
+        C.check_options({"options": {"runs": runs, "claims": [claim]}})
+    assert needle in str(err.value)
+    with pytest.raises(ValueError, match="the claims experiment cannot run itself"):
+        C.check_options({"options": {"runs": {"x": ["experiment=claims"]}, "claims": [claim]}})

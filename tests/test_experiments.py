@@ -76,8 +76,17 @@ EXPERIMENTS = [
 TOWNS = {"validation": "chelny"}  # experiments whose preset is not the default town
 
 
+#: experiments with their own end-to-end tests (a design or a loop of their own)
+COVERED_ELSEWHERE = {"sensitivity": "test_sensitivity.py",
+                     "sensitivity_sobol": "test_sensitivity.py",
+                     "optimise": "test_optimise.py", "claims": "test_claims.py"}
+
+
 def test_every_experiment_config_is_covered():
-    assert sorted(e[0] for e in EXPERIMENTS) == options("experiment")
+    assert sorted([e[0] for e in EXPERIMENTS] + list(COVERED_ELSEWHERE)) == options("experiment")
+    here = Path(__file__).parent
+    for name, test in COVERED_ELSEWHERE.items():
+        assert f"experiment={name}" in (here / test).read_text(), (name, test)
 
 
 @pytest.mark.parametrize("experiment, extra, params, cells, phrase, figure", EXPERIMENTS,

@@ -94,6 +94,23 @@ def test_bad_factors_name_the_field_and_the_accepted_range(factors, needle):
     assert needle in str(err.value)
 
 
+@pytest.mark.parametrize("option, needle", [
+    ({"trajectories": 0}, "experiment.design.trajectories: 0 is not accepted; give an integer "
+                          "of at least 2"),
+    ({"levels": 1.5}, "experiment.design.levels: 1.5 is not accepted"),
+    ({"only": ["cfe.outsourcing_rate", "tased.bogus"]},
+     "experiment.design.only: tased.bogus not among the factors; accepted: "
+     "cfe.outsourcing_rate, cluster.support_end_step, cluster.priority_rule"),
+    ({"compare": ["nowhere"]}, "scenario 'nowhere' is not one of"),
+])
+def test_bad_design_options_name_the_field(option, needle):
+    with pytest.raises(ValueError) as err:
+        S.morris_plan(settings(**option))
+    assert needle in str(err.value)
+    only = S.morris_plan(settings(only=["cluster.priority_rule"]))
+    assert [f.name for f in only.factors] == ["cluster.priority_rule"]
+
+
 # --------------------------------------------------------------------------- indices
 
 
