@@ -671,9 +671,9 @@ def _morris_section(f: Finding, data: SweepData, design: Design, base: dict,
             f.answer.append(f"- {label(m)}: does not vary over the sample (mu* = 0 for every "
                             f"factor).")
         elif top["mu_star"].notna().any():
-            f.answer.append(f"- {label(m)}: largest mu* "
-                            + "; ".join(f"`{r['factor']}` {_fmt_ci(r['mu_star'], r['mu_star_conf'])}"
-                                        for _, r in top.iterrows()) + ".")
+            f.answer.append(f"- {label(m)}: largest mu* " + "; ".join(
+                f"`{r['factor']}` {_fmt_ci(r['mu_star'], r['mu_star_conf'])}"
+                for _, r in top.iterrows()) + ".")
     f.answer.insert(1, f"Factors ranked by mu* (mean absolute elementary effect, in the "
                        f"outcome's unit per full range of the factor; 95% bootstrap CI) for each "
                        f"outcome:")

@@ -84,11 +84,11 @@ def test_a_sample_box_turns_a_partial_claim_into_depends():
 
 #: two claims measured on the scenario comparison (the only run they need)
 CLAIMS = ("experiment.options.claims=["
-          "{id:diversifies,claim:'top_down diversifies more than baseline',kind:paired,run:scenario_comparison,"
-          "parameter:scenario,on:top_down,off:baseline,metric:employment_entropy,direction:1,"
-          "figure:paired_differences},"
-          "{id:business,claim:'business does not found a cluster',kind:share,run:scenario_comparison,"
-          "scenario:business_led,metric:cmc_founded,below:0.5}]")
+          "{id:diversifies,claim:'top_down diversifies more than baseline',kind:paired,"
+          "run:scenario_comparison,parameter:scenario,on:top_down,off:baseline,"
+          "metric:employment_entropy,direction:1,figure:paired_differences},"
+          "{id:business,claim:'business does not found a cluster',kind:share,"
+          "run:scenario_comparison,scenario:business_led,metric:cmc_founded,below:0.5}]")
 #: the scenario comparison of three scenarios only
 THREE = ("experiment.options.runs.scenario_comparison=['experiment=scenario_comparison',"
          "'scenario=baseline,top_down,business_led']")
