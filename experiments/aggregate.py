@@ -210,6 +210,11 @@ def check_sweep_dir(sweep_dir: Path) -> None:
                        run=False)
     except ValueError as err:
         raise UsageError(str(err)) from None
+    analysis = manifest.get("experiment", {}).get("analysis")
+    if analysis in ("optimise", "claims"):  # experiments with their own loop and report
+        raise UsageError(f"{sweep_dir} holds the {analysis} experiment, which writes its own "
+                         f"report: run its tased-experiment command again (it resumes) instead "
+                         f"of tased-aggregate")
     check_output_dir(str(sweep_dir), "sweep directory")
 
 

@@ -57,6 +57,10 @@ def test_study_end_to_end_front_and_scenarios(tmp_path):
         assert f"- {s} is " in report  # placed against the front
     assert (d / "figures" / "pareto_front.png").stat().st_size > 0
     assert (d / O.STUDY_FILE).is_file()
+    # its report is its own: tased-aggregate refuses to overwrite it
+    res = run("tased-aggregate", str(d), cwd=tmp_path)
+    assert_one_error(res, 2, "writes its own report")
+    assert (d / "report.md").read_text() == report
 
 
 def _complete_trials(path) -> dict[int, dict]:
