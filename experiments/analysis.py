@@ -544,8 +544,8 @@ def _survival_figure(data: SweepData, key: str, lever: str) -> plt.Figure:
                 colour = plots.scenario_colour(scen)
                 xs = [p[0] for p in points]
                 ax.errorbar(xs, [p[1].mean for p in points],
-                            yerr=np.array([[p[1].mean - p[1].lo, p[1].hi - p[1].mean]
-                                           for p in points]).T,
+                            yerr=np.hstack([plots.error_bar(p[1].mean, p[1].lo, p[1].hi)
+                                            for p in points]),
                             color=colour, marker="o", capsize=3, label=scen)
         ax.set_title(f"support ends at quarter {end}", fontsize=10)
         ax.set_xlabel(lever)
