@@ -201,7 +201,8 @@ def make_plan(overrides: list[str], force_new: bool) -> Plan:
         "experiment": settings,
         "command": " ".join(["tased-experiment", *sys.argv[1:]]),
         "overrides": [o.input_line for o in parsed if not o.is_hydra_override()],
-        "sweeper_params": OmegaConf.to_container(cfg.hydra.sweeper.get("params") or {}),
+        "sweeper_params": OmegaConf.to_container(cfg.hydra.sweeper.params)
+        if cfg.hydra.sweeper.get("params") else {},
         "design": ({"name": design[0], "rows": len(design[1]), "hash": rows_hash(design[1])}
                    if design else None),
         "town": str(cfg.town.name), "steps": int(cfg.steps), "cells": list(cells),
