@@ -739,12 +739,14 @@ def _pareto_figure(total: list[Outcome]):
             if np.isfinite(o.jobs.lo) else None
         ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt=MARKERS.get(o.rule, "o"),
                     color=plots.scenario_colour(o.mode), capsize=2, markersize=7,
-                    label=o.label)
+                    elinewidth=0.8, alpha=0.85, label=o.label)
     front = pareto_front([(o.cost.value, o.jobs.value) for o in total])
     pts = sorted((total[i].cost.value / 1000, total[i].jobs.value / 1000) for i in front)
     if len(pts) > 1:
         ax.plot(*zip(*pts), color="black", linewidth=1, linestyle="--", zorder=0)
-    ax.axhline(0, color="black", linewidth=0.6)
+    low, high = ax.get_ylim()
+    if low < 0 < high:  # the zero line only where it is in range: it would squash the points
+        ax.axhline(0, color="black", linewidth=0.6)
     ax.set_xlabel("extra public cost over the baseline, 319 towns (bn RUB)")
     ax.set_ylabel("non-CFE jobs over the baseline, 319 towns (thousands)")
     ax.legend(fontsize=7, ncol=2, loc="best")
