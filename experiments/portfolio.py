@@ -656,8 +656,10 @@ def assumptions(settings: dict) -> list[str]:
     modes = [mode(m) for m in o["modes"]]
     mix = "; ".join(
         f"{m.name}: site {m.infrastructure:g} mln RUB a quarter for {m.site_quarters} "
-        f"quarters, CMC public money up to {m.public_funding:g} and subsidies "
-        f"{m.subsidy_budget:g} a quarter for {m.support_quarters} quarters" for m in modes)
+        f"quarters, " + (f"CMC public money up to {m.public_funding:g} and subsidies "
+                         f"{m.subsidy_budget:g} a quarter for {m.support_quarters} quarters"
+                         if m.public_funding + m.subsidy_budget > 0 else "no cluster money")
+        for m in modes)
     return [
         f"- One federal budget of {o['budget']:,.0f} mln RUB over the horizon for all 319 "
         f"towns (assumption: the order of the Monotown Fund's planned 29.6 bn RUB for "

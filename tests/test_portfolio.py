@@ -236,7 +236,8 @@ def test_tiny_portfolio_writes_report_figures_and_summary(tmp_path):
     assert (summary["scenario"] == "baseline").sum() == 3 * 2
     assert set(summary["scenario"]) == {"baseline", "top_down", "business_led", "joint"}
     report = (out / "report.md").read_text()
-    assert "national non-CFE jobs" in report.lower() or "National non-CFE jobs" in report
+    assert "Most national non-CFE jobs" in report and "By governance mode" in report
+    assert "By allocation rule" in report and "Worst (category 1)" in report
     assert "What the portfolio assumes" in report
     assert "Outcomes by category" in report
     for stem in ("portfolio_categories", "portfolio_pareto"):
