@@ -472,14 +472,15 @@ def support_withdrawal(data: SweepData, writer: FigureWriter) -> Finding:
     if unobserved:
         f.answer.append(f"Support ending at quarter(s) {', '.join(map(str, unobserved))} is not "
                         f"observed before the horizon ({steps} quarters).")
-    lever = data.option("lever")
-    if lever and lever in data.varying:
-        f.tables += survival_by_lever(data, key, lever)
+    levers = [lv for lv in data.option("levers", []) if lv in data.varying]
+    for i, lever in enumerate(levers):
+        f.tables += survival_by_lever(data, key, lever, sizes=i == 0)
         f.figures.append(plots.custom(
-            writer, lambda: _survival_figure(data, key, lever), "survival_by_lever",
+            writer, lambda lever=lever: _survival_figure(data, key, lever),
+            f"survival_by_{lever.rsplit('.', 1)[-1]}",
             f"Share of runs whose CMC, alive when support ends, is still there at the end, by "
-            f"{lever} (x), one panel per end of support, colour per governance mode; Wilson "
-            f"95% CI."))
+            f"{lever} (x; pooled over the other levers), one panel per end of support, colour "
+            f"per governance mode; Wilson 95% CI."))
     f.figures.append(plots.custom(writer, lambda: _withdrawal_figure(data, key),
                                   "support_withdrawal",
                                   "Cluster members and share of runs with a CMC over time, one "
@@ -495,9 +496,11 @@ def _survival(data: SweepData, cells: list[str]) -> Estimate:
     return share_ci(alive.tolist())
 
 
-def survival_by_lever(data: SweepData, key: str, lever: str) -> list[tuple[str, str]]:
-    """Survival after support by a lever's value, and by the cluster's size when support
-    ended (pooled over every cell): what survival depends on."""
+def survival_by_lever(data: SweepData, key: str, lever: str,
+                      sizes: bool = True) -> list[tuple[str, str]]:
+    """Survival after support by a lever's value (pooled over the other levers), and, with
+    `sizes`, by the cluster's size when support ended (pooled over every cell): what survival
+    depends on."""
     rows = []
     for end in sorted({data.cell_params[c].get(key) for c in data.cells}, key=sort_key):
         for scen in dict.fromkeys(data.cell_scenario[c] for c in data.cells):
@@ -518,11 +521,14 @@ def survival_by_lever(data: SweepData, key: str, lever: str) -> list[tuple[str, 
         if e.n:
             size_rows.append([f"{lo} to {hi - 1:g}" if np.isfinite(hi) else f"{lo} or more",
                               f"{pct_text(e)} of {e.n}"])
-    return [(f"Survival after support by {lever} (runs with a CMC when support ended whose "
-             f"CMC is still there at the end; Wilson 95% CI)",
-             md_table(["scenario", "support ends", lever, "CMC survives"], rows)),
-            ("Survival after support by the cluster's size when support ended (every cell)",
-             md_table(["members when support ended", "CMC survives"], size_rows))]
+    tables = [(f"Survival after support by {lever} (runs with a CMC when support ended whose "
+               f"CMC is still there at the end, pooled over the other levers; Wilson 95% CI)",
+               md_table(["scenario", "support ends", lever, "CMC survives"], rows))]
+    if sizes:
+        tables.append(("Survival after support by the cluster's size when support ended "
+                       "(every cell)",
+                       md_table(["members when support ended", "CMC survives"], size_rows)))
+    return tables
 
 
 def _survival_figure(data: SweepData, key: str, lever: str) -> plt.Figure:
@@ -544,8 +550,8 @@ def _survival_figure(data: SweepData, key: str, lever: str) -> plt.Figure:
                 colour = plots.scenario_colour(scen)
                 xs = [p[0] for p in points]
                 ax.errorbar(xs, [p[1].mean for p in points],
-                            yerr=np.array([[p[1].mean - p[1].lo, p[1].hi - p[1].mean]
-                                           for p in points]).T,
+                            yerr=np.hstack([plots.error_bar(p[1].mean, p[1].lo, p[1].hi)
+                                            for p in points]),
                             color=colour, marker="o", capsize=3, label=scen)
         ax.set_title(f"support ends at quarter {end}", fontsize=10)
         ax.set_xlabel(lever)

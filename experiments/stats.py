@@ -77,7 +77,8 @@ def share_ci(flags, level: float = LEVEL) -> Estimate:
     z = float(sps.norm.ppf(0.5 + level / 2))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n)
+    # the interval holds p exactly (rounding can put a bound a hair past it at p = 0 or 1)
+    return Estimate(p, min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half)), n)
 
 
 def ratio_of_means(num: dict, den: dict) -> float:

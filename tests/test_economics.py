@@ -79,6 +79,31 @@ def test_an_empty_cmc_dissolves_and_returns_nothing_public(make_model):
     assert df["members"].max() == 0 and df["cmc_exists"].sum() > 0
 
 
+def _after_support(make_model, running_cost: float) -> list[int | None]:
+    """Per seed 0-3 of a top-down cluster whose support ends at quarter 12: the quarter its CMC
+    dissolved (None: alive at quarter 60); the CMC must be alive when support ends."""
+    gone = []
+    for seed in range(4):
+        m = make_model("sokol", "top_down", seed=seed, **{"cluster.support_end_step": 12,
+                                                           "cluster.running_cost": running_cost})
+        m.run(12)
+        assert m.cmc is not None
+        while m.running and m.cmc is not None:
+            m.step()
+        gone.append(None if m.cmc is not None else m.time_step)
+    return gone
+
+
+def test_survival_after_support_goes_either_way_with_the_running_cost(make_model):
+    """Fees must cover the CMC's costs once public money stops: at 1 mln RUB a quarter every
+    CMC lives on, at 8 some dissolve after the end of support (issue: survival depends on
+    levers and can go either way)."""
+    assert _after_support(make_model, 1.0) == [None] * 4
+    dear = _after_support(make_model, 8.0)
+    dissolved = [q for q in dear if q is not None]
+    assert 0 < len(dissolved) < 4 and all(q > 12 for q in dissolved), dear
+
+
 def test_dissolution_returns_reserves_to_members(make_model):
     m = make_model("sokol", "business_led", seed=0, steps=12)
     m.run(10)

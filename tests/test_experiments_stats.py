@@ -47,6 +47,13 @@ def test_interaction_is_the_difference_of_differences_per_seed():
     assert e.mean == 2.0 and e.lo == e.hi == 2.0 and e.n == 2
 
 
+@pytest.mark.parametrize("n", range(1, 41))
+def test_share_ci_holds_the_share_at_zero_and_one(n):
+    for flags in ([0] * n, [1] * n):
+        e = share_ci(flags)
+        assert 0.0 <= e.lo <= e.mean <= e.hi <= 1.0, e  # error bars never negative
+
+
 def test_share_ci_is_the_wilson_interval():
     e = share_ci([0] * 10)
     z2 = 1.959964**2
