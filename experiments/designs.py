@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments.portfolio import portfolio_design
 from experiments.sensitivity import morris_design, sobol_design
 
 Design = Callable[[dict], list[dict[str, Any]]]
@@ -54,6 +55,7 @@ DESIGNS: dict[str, Design] = {
     "list": list_design,
     "morris": morris_design,  # experiments.sensitivity: Morris screening (Q5)
     "sobol": sobol_design,  # experiments.sensitivity: Sobol indices (Q5)
+    "portfolio": portfolio_design,  # experiments.portfolio: national allocation
 }
 
 

@@ -18,6 +18,7 @@ from experiments.analysis import (ANALYSES as QUESTIONS, Finding, bands, by_seed
                                   reference_cell, styles, value_text)
 from experiments.data import SweepData
 from experiments.founding import founding_map
+from experiments.portfolio import portfolio
 from experiments.layout import (FAILURES, FIGURES, FIRM_TABLE, REPORT, RUNS_DIR, SUMMARY,
                                 TABLE)
 from experiments.output import atomic_write
@@ -41,9 +42,10 @@ def own_report(data: SweepData, writer: FigureWriter) -> Finding:
 RUNNERS = {"optimise": optimise.run, "claims": claims.run}
 #: analyses an experiment can name in `experiment.analysis`
 ANALYSES = {**QUESTIONS, "founding_map": founding_map, "validation": validate,
-            "sensitivity": sensitivity, **dict.fromkeys(RUNNERS, own_report)}
+            "sensitivity": sensitivity, "portfolio": portfolio,
+            **dict.fromkeys(RUNNERS, own_report)}
 #: analyses of a sample of many design points: the per-cell tables and figures are left out
-SAMPLE_ANALYSES = {"sensitivity"}
+SAMPLE_ANALYSES = {"sensitivity", "portfolio"}
 MAX_SERIES_CELLS = 12  # more lines than this make a time-series panel unreadable
 MAX_CELL_TABLES = 40  # more cells than this: per-cell tables and figures are left out
 

@@ -80,7 +80,8 @@ TOWNS = {"validation": "chelny"}  # experiments whose preset is not the default 
 #: experiments with their own end-to-end tests (a design or a loop of their own)
 COVERED_ELSEWHERE = {"sensitivity": "test_sensitivity.py",
                      "sensitivity_sobol": "test_sensitivity.py",
-                     "optimise": "test_optimise.py", "claims": "test_claims.py"}
+                     "optimise": "test_optimise.py", "claims": "test_claims.py",
+                     "portfolio": "test_portfolio.py"}
 
 
 def test_every_experiment_config_is_covered():
