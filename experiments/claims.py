@@ -572,7 +572,7 @@ def write_report(d: Path, plan, runs: dict, claims: list[dict]) -> Path:
             "a straight line by 10 in BIC).",
             "- A claim measured under several conditions **depends** when it is supported "
             "under some and not others.",
-            f"- Where a sensitivity sample answers the same question (`make sensitivity`), a "
+            f"- Where a sensitivity sample answers the same question (`tased-experiment experiment=sensitivity`), a "
             f"claim that holds at {DEPENDS_SHARE[0]:.0%} to {DEPENDS_SHARE[1]:.0%} of the "
             f"sampled design points, inside a PRIM box of density at least "
             f"{DENSITY_MIN:.0%}, **depends** on the parameters; the box gives the region where "
