@@ -572,12 +572,12 @@ def write_report(d: Path, plan, runs: dict, claims: list[dict]) -> Path:
             "a straight line by 10 in BIC).",
             "- A claim measured under several conditions **depends** when it is supported "
             "under some and not others.",
-            f"- Where a sensitivity sample answers the same question (`tased-experiment experiment=sensitivity`), a "
-            f"claim that holds at {DEPENDS_SHARE[0]:.0%} to {DEPENDS_SHARE[1]:.0%} of the "
-            f"sampled design points, inside a PRIM box of density at least "
-            f"{DENSITY_MIN:.0%}, **depends** on the parameters; the box gives the region where "
-            f"it holds. The sample averages few seeds per point, so a box near a 50% share can "
-            f"reflect noise.",
+            f"- Where a sensitivity sample answers the same question "
+            f"(`tased-experiment experiment=sensitivity`), a claim that holds at "
+            f"{DEPENDS_SHARE[0]:.0%} to {DEPENDS_SHARE[1]:.0%} of the sampled design points, "
+            f"inside a PRIM box of density at least {DENSITY_MIN:.0%}, **depends** on the "
+            f"parameters; the box gives the region where it holds. The sample averages few "
+            f"seeds per point, so a box near a 50% share can reflect noise.",
             "- The effect is measured at the model's defaults for the town unless the claim "
             "names other settings; 'not supported' means the model does not show the claim at "
             "these settings and seeds, not that it is false; more seeds "

@@ -307,3 +307,19 @@ def resolved(cfg: Any, key: str) -> Any:
         return OmegaConf.select(cfg, key, throw_on_missing=True)
     except Exception as err:
         raise UsageError(f"{key}: {one_line(err)}") from None
+
+
+def process_alive(pid: int) -> bool:
+    """Whether another process with this id is running (a zombie has exited too)."""
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
+    except OSError:
+        return True

@@ -187,10 +187,16 @@ def check_questions(questions: Any, scenarios: list[str], outcomes: list[str],
     return out
 
 
+def row_means(values: np.ndarray) -> np.ndarray:
+    """Mean over seeds per row; NaN unless every seed finished (common random numbers)."""
+    out = np.full(values.shape[0], np.nan)
+    ok = np.isfinite(values).all(axis=1)
+    out[ok] = values[ok].mean(axis=1)
+    return out
+
+
 def metric_means(values: dict, scenario: str, metric: str) -> np.ndarray:
     """Per design point, the mean over seeds of an outcome (NaN where a seed is missing)."""
-    from experiments.sensitivity import row_means
-
     if metric in DERIVED:
         num, den = DERIVED[metric]
         a, b = row_means(values[scenario][num]), row_means(values[scenario][den])

@@ -31,7 +31,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from experiments.cli import RunFailure, UsageError, compose, hydra_context
+from experiments.cli import RunFailure, UsageError, compose, hydra_context, process_alive
 from experiments.layout import FIGURES, REPORT, available_cpus
 from experiments.output import atomic_write, config_dict, one_line
 from experiments.sensitivity import Factor, parse_factors, scenario_values
@@ -418,7 +418,7 @@ def run(plan, prepare: Callable) -> int:
     lock = d / LOCK_FILE
     if lock.exists() and not plan.replace:
         pid = lock.read_text().strip()
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and process_alive(int(pid)):
             raise UsageError(f"another optimisation (pid {pid}) is running in {d}; wait for it "
                              f"or stop it, then run the command again")
     prepare(plan)
@@ -463,20 +463,6 @@ def base_config(plan) -> dict:
         raise UsageError(str(err)) from None
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
-
 
 # --------------------------------------------------------------------------- the report
 
@@ -488,6 +474,8 @@ def write_report(d: Path, study, opts: dict, seeds: list[int], log: Log, plan) -
 
     trials = trials_table(study, opts)
     scen = scenarios_table(log, opts, seeds)
+    sampler = (f"NSGA-II (population {opts['population']})" if opts["sampler"] == "nsga2"
+               else "multi-objective TPE")
     atomic_write(d / TRIALS_FILE, lambda p: trials.to_csv(p, index=False))
     atomic_write(d / SCENARIOS_FILE, lambda p: scen.to_csv(p, index=False))
     fig_dir = d / FIGURES
@@ -527,7 +515,7 @@ def write_report(d: Path, study, opts: dict, seeds: list[int], log: Log, plan) -
             f"{c_low} (mln RUB, mean over seeds)"
             + (f"; constraint: {c_low} at most {fmt(opts['budget'])} mln RUB"
                if opts["budget"] else ""),
-            f"- Sampler: {'NSGA-II (population ' + str(opts['population']) + ')' if opts['sampler'] == 'nsga2' else 'multi-objective TPE'}, "
+            f"- Sampler: {sampler}, "
             f"seed {opts['study_seed']}; Optuna study in `{STUDY_FILE}` (resumable)",
             f"- Seeds {seeds[0]}-{seeds[-1]} for every trial and scenario; town "
             f"{plan.manifest.get('town', '')}, {plan.manifest.get('steps', '')} quarters",

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import re
 import sys
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from experiments.launchers import CHUNKS_PER_WORKER, Launcher, describe
 from experiments.layout import MANIFEST, RUN_FILE, RUNS_DIR
 from experiments.output import (canonical, config_dict, one_line, project_version, read_json,
                                 source_revision, verify_run)
-from simulation.config import ConfigError, ModelConfig
+from simulation.config import ConfigError, ModelConfig, check_keys
 from simulation.presets import CONFIG_DIR
 
 #: what Hydra may have left in a sweep directory before sweep.json was written
@@ -69,12 +70,21 @@ class Plan:
 # --------------------------------------------------------------------------- cells
 
 
+#: the model config's sections (typed nodes) and their schemas
+SECTIONS = {name: kind for name, kind in typing.get_type_hints(ModelConfig).items()
+            if dataclasses.is_dataclass(kind)}
+
+
 def cell_model(job_cfg: DictConfig) -> tuple[dict, ModelConfig]:
     """(plain configuration for cell.json, validated ModelConfig) of a composed job config.
 
     The typed config is turned into its dataclasses directly (OmegaConf has checked every
     key and type while composing), which is several times faster than building it again from
     plain data; the jobs build it from the plain data and check that the hashes agree."""
+    for name, kind in SECTIONS.items():  # a key added with `+` composes but is unknown
+        node = job_cfg.get(name)
+        if isinstance(node, DictConfig):
+            check_keys(OmegaConf.to_container(node), kind, name)
     obj = OmegaConf.to_object(job_cfg)
     base = ModelConfig(**{f.name: getattr(obj, f.name) for f in dataclasses.fields(ModelConfig)})
     firm_base = dataclasses.asdict(obj.firm_base)

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import yaml
 
+from experiments.design_rows import plain, row_label, rows_hash
 from simulation.config import ClusterConfig, TasedConfig
 from simulation.presets import CONFIG_DIR, options as preset_options
 from simulation.towns import TownTraits, national_sample, sample_slots
@@ -167,6 +168,17 @@ class PlanCell:
     row: dict
 
 
+def _check_choices(field: str, values: Any, accepted: list[str], noun: str) -> None:
+    """ValueError naming `field` unless `values` is a non-empty list of accepted names
+    without repeats."""
+    if not isinstance(values, list) or not values or len(set(map(str, values))) != len(values):
+        raise ValueError(f"{field}: {values!r} is not accepted; give a non-empty list "
+                         f"without repeats of {', '.join(accepted)}")
+    for v in values:
+        if v not in accepted:
+            raise ValueError(f"{field}: {v!r} is not {noun}; accepted: {', '.join(accepted)}")
+
+
 def options(settings: dict) -> dict[str, Any]:
     """The design's options with their defaults, checked; ValueError naming the option."""
     spec = settings.get("design") or {}
@@ -191,22 +203,10 @@ def options(settings: dict) -> dict[str, Any]:
         raise ValueError(f"{where}.budget: {budget!r} is not accepted; give mln RUB over the "
                          f"horizon, a number in (0, 1e9]")
     rules = o["rules"]
-    if not isinstance(rules, list) or not rules or len(set(map(str, rules))) != len(rules):
-        raise ValueError(f"{where}.rules: {rules!r} is not accepted; give a non-empty list "
-                         f"without repeats of {', '.join(RULES)}")
-    for r in rules:
-        if r not in RULES:
-            raise ValueError(f"{where}.rules: {r!r} is not an allocation rule; accepted: "
-                             f"{', '.join(RULES)}")
+    _check_choices(f"{where}.rules", rules, RULES, "an allocation rule")
     modes = o["modes"]
-    accepted = [s for s in preset_options("scenario") if s != BASELINE]
-    if not isinstance(modes, list) or not modes or len(set(map(str, modes))) != len(modes):
-        raise ValueError(f"{where}.modes: {modes!r} is not accepted; give a non-empty list "
-                         f"without repeats of {', '.join(accepted)}")
-    for m in modes:
-        if m not in accepted:
-            raise ValueError(f"{where}.modes: {m!r} is not a governance mode; accepted: "
-                             f"{', '.join(accepted)}")
+    _check_choices(f"{where}.modes", modes,
+                   [s for s in preset_options("scenario") if s != BASELINE], "a governance mode")
     weights = o["category_weights"]
     if not isinstance(weights, dict) or sorted(int(k) for k in weights
                                                if str(k).isdigit()) != [1, 2, 3] \
@@ -360,8 +360,6 @@ def _ratio(point_num: float, point_den: float, num: np.ndarray, den: np.ndarray)
 
 def portfolio_outcomes(data: SweepData) -> tuple[list[Outcome], dict[str, Any]]:
     """Every rule x mode's national and per-category outcomes, and facts about the sample."""
-    from experiments.designs import plain, row_label, rows_hash
-
     plan = portfolio_plan(data.settings)
     rows = [plain(c.row) for c in plan]
     recorded = (data.manifest.get("design") or {}).get("hash")

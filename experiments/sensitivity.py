@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from experiments.discovery import row_means
 from experiments.layout import MANIFEST
 from simulation.config import field_docs
 from simulation.presets import CONFIG_DIR, options as preset_options
@@ -439,14 +440,6 @@ def row_outcomes(design: Design, data: SweepData, outcomes: list[str]) -> dict[s
                     if v is not None:
                         arr[i, j] = float(v)
             out[scen][m] = arr
-    return out
-
-
-def row_means(values: np.ndarray) -> np.ndarray:
-    """Mean over seeds per row; NaN unless every seed finished (common random numbers)."""
-    out = np.full(values.shape[0], np.nan)
-    ok = np.isfinite(values).all(axis=1)
-    out[ok] = values[ok].mean(axis=1)
     return out
 
 

@@ -42,7 +42,7 @@ import hydra
 from experiments.aggregate import build, left_out_message
 from experiments.chunks import write_cell
 from experiments.cli import (RunFailure, UsageError, check_flags, debug_requested,
-                             quiet_hydra, quote, run_command, split_flags)
+                             process_alive, quiet_hydra, quote, run_command, split_flags)
 from experiments.jobs import (CONFIG_PATH, MAIN_PID, MAX_LISTED, OUTCOME, Outcome, _json,
                               record_failure, register_schemas, run_chunk)
 from experiments.launchers import launcher_error, prepare_environment, worker_died
@@ -101,7 +101,7 @@ def mark_killed_runs(plan: Plan) -> list[str]:
             pid = int(marker.read_text().strip() or 0)
         except (OSError, ValueError):
             pid = 0
-        if (run_dir / RUN_FILE).exists() or _alive(pid) or cell not in plan.cells \
+        if (run_dir / RUN_FILE).exists() or process_alive(pid) or cell not in plan.cells \
                 or not seed.isdigit():
             continue
         error = (f"the worker process (pid {pid}) running it was killed before it finished; "
@@ -117,21 +117,6 @@ def mark_killed_runs(plan: Plan) -> list[str]:
         killed.append(f"{cell}/seed{seed}")
     return killed
 
-
-def _alive(pid: int) -> bool:
-    if pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child has exited too
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
 
 
 # --------------------------------------------------------------------------- the command

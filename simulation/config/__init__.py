@@ -15,7 +15,7 @@ from simulation.config.behaviour import (EntryConfig, FirmConfig, InnovationConf
                                          LabourConfig, NetworkConfig, UrbanConfig)
 from simulation.config.fields import (ClusterFounder, ConfigError, FeeBasis, PriorityRule,
                                       ProcurementRule, SectorKind)
-from simulation.config.model import (ModelConfig, OutputConfig, build, field_docs,
+from simulation.config.model import (ModelConfig, OutputConfig, build, check_keys, field_docs,
                                      omegaconf_message, validate)
 from simulation.config.policy import (CfeConfig, ClusterConfig, ShockConfig, TasedConfig,
                                       TaxConfig)
@@ -27,5 +27,5 @@ __all__ = [
     "InnovationConfig", "LabourConfig", "ModelConfig", "NetworkConfig", "OutputConfig",
     "PriorityRule", "ProcurementRule", "SectorConfig", "SectorKind", "ShockConfig",
     "TasedConfig", "TaxConfig", "TownConfig", "UniversityConfig", "UrbanConfig", "build",
-    "field_docs", "omegaconf_message", "validate",
+    "check_keys", "field_docs", "omegaconf_message", "validate",
 ]

@@ -57,7 +57,7 @@ def build(data: Mapping[str, Any]) -> ModelConfig:
     wrong type, naming the field) and `to_object` builds the dataclasses; `validate` then
     checks every range and cross-field rule.
     """
-    _check_keys(data, ModelConfig, "")
+    check_keys(data, ModelConfig, "")
     try:
         cfg = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(ModelConfig), data))
     except OmegaConfBaseException as err:
@@ -65,8 +65,9 @@ def build(data: Mapping[str, Any]) -> ModelConfig:
     return validate(cfg)
 
 
-def _check_keys(data: Any, cls: type, path: str) -> None:
-    """Reject keys the schema does not know, naming the full path (list items included)."""
+def check_keys(data: Any, cls: type, path: str) -> None:
+    """Reject keys the schema does not know, naming the full path (list items included): a
+    ConfigError 'cluster.nonsense: unknown key; accepted keys: ...'."""
     if not isinstance(data, Mapping):
         return
     names = [f.name for f in dataclasses.fields(cls)]
@@ -78,10 +79,10 @@ def _check_keys(data: Any, cls: type, path: str) -> None:
         hint = hints[key]
         item = typing.get_args(hint)[0] if typing.get_origin(hint) is list else None
         if dataclasses.is_dataclass(hint):
-            _check_keys(value, hint, where)
+            check_keys(value, hint, where)
         elif dataclasses.is_dataclass(item) and isinstance(value, (list, tuple)):
             for i, v in enumerate(value):
-                _check_keys(v, item, f"{where}[{i}]")
+                check_keys(v, item, f"{where}[{i}]")
 
 
 def omegaconf_message(err: OmegaConfBaseException) -> str:
