@@ -18,8 +18,8 @@ import pytest
 from experiments.output import verify_run
 from test_hostile_support import (DISK_FULL, FAILING_CELL, TINY, alive, assert_one_error,
                                   descendants, error_lines, finished, inject, kill_group,
-                                  needs_mount, read_only, reap, results, run, start, tmpfs,
-                                  wait_for)
+                                  needs_mount, read_only, reap, results, run, start,
+                                  stop_a_running_worker, tmpfs, wait_for)
 
 pytestmark = pytest.mark.slow
 #: 2 cells x 6 seeds of 24 quarters: long enough to be interrupted mid-way
@@ -114,21 +114,7 @@ def test_a_killed_worker_is_reported_as_failed_and_resumable(tmp_path, reference
     proc = start("tased-experiment", *ARGS, "experiment.workers=2",
                  f"experiment.out_dir={tmp_path}/out", cwd=tmp_path)
     try:
-        victim = None
-        while victim is None:  # a worker, stopped while it runs a run (which it names)
-            assert wait_for(lambda: any(d.glob("runs/*/seed*/.running"))
-                            or proc.poll() is not None, timeout=300)
-            assert proc.poll() is None, "the sweep ended before a worker could be killed"
-            for marker in d.glob("runs/*/seed*/.running"):
-                try:
-                    pid = int(marker.read_text())
-                    os.kill(pid, signal.SIGSTOP)
-                except (OSError, ValueError):
-                    continue
-                if marker.exists() and marker.read_text() == str(pid):
-                    victim = f"{marker.parent.parent.name}/{marker.parent.name}"
-                    break
-                os.kill(pid, signal.SIGCONT)
+        pid, victim = stop_a_running_worker(d, proc)
         os.kill(pid, signal.SIGKILL)
         proc.wait(timeout=300)
     finally:

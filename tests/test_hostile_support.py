@@ -136,6 +136,24 @@ def wait_for(condition, timeout: float = 120, every: float = 0.02) -> bool:
 # --------------------------------------------------------------------------- processes
 
 
+def stop_a_running_worker(sweep_dir: Path, proc: subprocess.Popen) -> tuple[int, str]:
+    """Stop (SIGSTOP) a process while it runs a run of the sweep, as its `.running` marker
+    names it; returns (its pid, the run as cell/seedK). Fails if the sweep ends first."""
+    while True:
+        assert wait_for(lambda: any(sweep_dir.glob("runs/*/seed*/.running"))
+                        or proc.poll() is not None, timeout=300)
+        assert proc.poll() is None, "the sweep ended before a worker could be stopped"
+        for marker in sweep_dir.glob("runs/*/seed*/.running"):
+            try:
+                pid = int(marker.read_text())
+                os.kill(pid, signal.SIGSTOP)
+            except (OSError, ValueError):
+                continue
+            if marker.exists() and marker.read_text() == str(pid):
+                return pid, f"{marker.parent.parent.name}/{marker.parent.name}"
+            os.kill(pid, signal.SIGCONT)
+
+
 def _stat(pid: int) -> tuple[int, str] | None:
     """(parent pid, state) of a process, None if it is gone."""
     try:

@@ -20,7 +20,7 @@ import pytest
 
 from experiments.chunks import auto_chunk_size, chunk_plan, chunk_runs, ordered_runs
 from test_hostile_support import (alive, assert_one_error, finished, reap, results, run, start,
-                                  wait_for)
+                                  stop_a_running_worker, wait_for)
 
 pytestmark = pytest.mark.slow
 #: 2 cells x 3 seeds of 12 quarters in 3 jobs of 2 runs
@@ -90,20 +90,9 @@ LAUNCHERS = {
 def _kill_a_running_job(d: Path, proc: subprocess.Popen) -> int:
     """Stop the process running a run (after one run has finished), then kill it -9."""
     assert wait_for(lambda: finished(d) or proc.poll() is not None, timeout=300)
-    while True:
-        assert wait_for(lambda: any(d.glob("runs/*/seed*/.running")) or proc.poll() is not None,
-                        timeout=300)
-        assert proc.poll() is None, "the sweep ended before a job could be killed"
-        for marker in d.glob("runs/*/seed*/.running"):
-            try:
-                pid = int(marker.read_text())
-                os.kill(pid, signal.SIGSTOP)
-            except (OSError, ValueError):
-                continue
-            if marker.exists() and marker.read_text() == str(pid):
-                os.kill(pid, signal.SIGKILL)
-                return pid
-            os.kill(pid, signal.SIGCONT)
+    pid, _ = stop_a_running_worker(d, proc)
+    os.kill(pid, signal.SIGKILL)
+    return pid
 
 
 @pytest.mark.parametrize("launcher", list(LAUNCHERS))
